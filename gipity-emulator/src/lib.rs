@@ -1,1 +1,576 @@
+//! A local, real-HTTP stand-in for the Gipity app API (`https://a.gipity.ai`).
+//!
+//! The emulator serves the endpoints, envelopes and error codes of the platform
+//! on `127.0.0.1`, so the runtime's tests and examples run against real HTTP
+//! without the network:
+//!
+//! | endpoint | what it does |
+//! |---|---|
+//! | `POST /api/token` | mints an app token: `{"data":{"token","expiresIn"}}` |
+//! | `GET /api/<app>/auth/status?permissions=N` | `{"authenticated","consented","user","loginUrl"?,"consentUrl"?}` |
+//! | `GET /api/auth/me` | `{"user": User or null}` from the session cookie |
+//! | `POST /api/<app>/fn/<name>` | runs a registered closure: `{"data": <value>}` |
+//! | `POST /api/<app>/auth/guest` | app-player sign-in: `{"data":{"token","expiresIn","user"}}` |
+//! | `GET/POST /api/auth/login`, `/api/auth/consent` | login and consent pages |
+//!
+//! Errors use the platform envelope `{"error":{"code","message"}}`;
+//! `LOGIN_REQUIRED` carries `error.loginUrl` and `CONSENT_REQUIRED` carries
+//! `error.consentUrl`. Pages on `http://127.0.0.1:<port>` and
+//! `http://localhost:<port>` get CORS with credentials.
+//!
+//! Tests drive it through an [`Emulator`] handle: register apps and functions,
+//! create and sign in users, control token lifetimes, inject [`Fault`]s and read
+//! counters.
+//!
+//! ```no_run
+//! use gipity_emulator::{Auth, Emulator};
+//! use serde_json::json;
+//!
+//! # async fn example() -> std::io::Result<()> {
+//! let emulator = Emulator::start().await?;
 //! emulator
+//!     .app("p_shop")
+//!     .function("get-items", Auth::Public, |call| Ok(json!([call.body])));
+//! let url = format!("{}/api/p_shop/fn/get-items", emulator.base_url());
+//! // ... call `url` with any HTTP client ...
+//! assert_eq!(emulator.executions("p_shop", "get-items"), 0);
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+mod cors;
+mod demo;
+mod faults;
+mod http;
+mod model;
+mod pages;
+mod routes;
+mod state;
+mod statics;
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use serde_json::Value;
+use tokio::sync::watch;
+
+pub use crate::demo::{DEMO_APP, DEMO_USER};
+pub use crate::faults::{Fault, Target, Times};
+pub use crate::model::{
+    Auth, AuthMode, Call, Caller, Counters, EmulatorError, FnError, RequestRecord, User,
+    permissions,
+};
+
+use crate::state::{FunctionDef, SESSION_COOKIE, Shared};
+
+/// App tokens live this long unless configured otherwise.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+/// Player tokens live this long unless configured otherwise.
+pub const DEFAULT_PLAYER_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// A running emulator.
+///
+/// Cheap to clone; every clone controls the same server. The server stops when
+/// the last handle is dropped or [`Emulator::shutdown`] is called.
+#[derive(Clone)]
+pub struct Emulator {
+    handle: Arc<Handle>,
+}
+
+/// Owned by the handles; dropping the last one stops the server.
+struct Handle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.handle.shared.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options for [`Emulator::builder`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    host: IpAddr,
+    port: u16,
+    token_ttl: Duration,
+    player_token_ttl: Duration,
+    demo: bool,
+    serve_dir: Option<PathBuf>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            token_ttl: DEFAULT_TOKEN_TTL,
+            player_token_ttl: DEFAULT_PLAYER_TOKEN_TTL,
+            demo: false,
+            serve_dir: None,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The port to listen on; 0 (the default) picks a free one.
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The address to listen on; `127.0.0.1` by default.
+    ///
+    /// An unspecified address (`0.0.0.0`, `::`) listens everywhere, while
+    /// [`Emulator::base_url`] and the issued login URLs name loopback.
+    #[must_use]
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// Lifetime of app tokens ([`DEFAULT_TOKEN_TTL`] by default).
+    #[must_use]
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.token_ttl = ttl;
+        self
+    }
+
+    /// Lifetime of player tokens ([`DEFAULT_PLAYER_TOKEN_TTL`] by default).
+    #[must_use]
+    pub fn player_token_ttl(mut self, ttl: Duration) -> Self {
+        self.player_token_ttl = ttl;
+        self
+    }
+
+    /// Registers the demo app [`DEMO_APP`] with the functions `echo`, `add`,
+    /// `whoami`, `boom` and `secret`, and the member [`DEMO_USER`].
+    #[must_use]
+    pub fn demo(mut self, demo: bool) -> Self {
+        self.demo = demo;
+        self
+    }
+
+    /// Serves static files from `dir` at every path outside `/api`.
+    #[must_use]
+    pub fn serve_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.serve_dir = Some(dir.into());
+        self
+    }
+
+    /// Binds and starts serving on the current Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// When there is no Tokio runtime, or the address cannot be bound.
+    pub async fn start(self) -> io::Result<Emulator> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| io::Error::other(format!("the emulator needs a Tokio runtime: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(
+            base_url(addr),
+            self.serve_dir,
+            self.token_ttl,
+            self.player_token_ttl,
+        ));
+        let router = Router::new()
+            .fallback(routes::dispatch)
+            .layer(axum::middleware::from_fn(cors::layer))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&shared),
+                routes::observe,
+            ))
+            .with_state(Arc::clone(&shared));
+        let (stop, mut stopped) = watch::channel(false);
+        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+            // Ends on `shutdown()` or when the last handle (the sender) is gone.
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
+        runtime.spawn(async move {
+            if let Err(e) = server.await {
+                tracing::warn!(error = %e, "the emulator's server stopped");
+            }
+        });
+        let emulator = Emulator {
+            handle: Arc::new(Handle { shared, addr, stop }),
+        };
+        if self.demo {
+            demo::install(&emulator);
+        }
+        Ok(emulator)
+    }
+}
+
+/// `http://HOST:PORT`, naming loopback for an unspecified address.
+fn base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+impl Emulator {
+    /// Starts an emulator on `127.0.0.1` at a free port, with default settings.
+    ///
+    /// # Errors
+    ///
+    /// When there is no Tokio runtime, or no port can be bound.
+    pub async fn start() -> io::Result<Emulator> {
+        Self::builder().start().await
+    }
+
+    /// Options for starting an emulator.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.handle.shared
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.shared().base_url.clone()
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.handle.addr
+    }
+
+    /// Stops the server: it takes no new connections and closes the idle ones.
+    /// The handle's controls keep working on the stored state.
+    pub fn shutdown(&self) {
+        self.handle.stop.send_replace(true);
+    }
+
+    // ---- apps and functions ----
+
+    /// The app `guid`, registered now if it is new.
+    ///
+    /// Any string is accepted, including GUIDs that the platform (and the
+    /// runtime) would reject, so tests can exercise that validation.
+    pub fn app(&self, guid: &str) -> App {
+        self.shared()
+            .lock()
+            .apps
+            .entry(guid.to_owned())
+            .or_default();
+        App {
+            guid: guid.to_owned(),
+            shared: Arc::clone(&self.handle.shared),
+        }
+    }
+
+    // ---- users ----
+
+    /// Creates a user with a fresh `u_...` guid and an account slug derived from
+    /// `display_name`.
+    pub fn create_user(&self, display_name: &str) -> User {
+        self.shared().lock().create_user(display_name)
+    }
+
+    /// Signs `user` in with a new session; returns the cookie pair
+    /// `gipity_session=<value>` for a `Cookie` header or a cookie jar.
+    ///
+    /// A user not created by this emulator is registered as given.
+    pub fn sign_in(&self, user: &User) -> String {
+        let mut state = self.shared().lock();
+        state.remember_user(user);
+        let session = state.new_session(&user.guid);
+        format!("{SESSION_COOKIE}={session}")
+    }
+
+    /// Ends the session named by `cookie_pair` (`gipity_session=<value>`, or the
+    /// bare value; cookie attributes after `;` are ignored).
+    pub fn sign_out(&self, cookie_pair: &str) {
+        let pair = cookie_pair.split(';').next().unwrap_or("").trim();
+        let value = pair
+            .strip_prefix(SESSION_COOKIE)
+            .and_then(|rest| rest.strip_prefix('='))
+            .unwrap_or(pair);
+        self.shared().lock().sessions.remove(value);
+    }
+
+    /// Grants `user` the `permissions` bits for `app`, added to what they granted before.
+    pub fn grant_consent(&self, user: &User, app: &str, permissions: u32) {
+        let mut state = self.shared().lock();
+        state.remember_user(user);
+        state.grant(&user.guid, app, permissions);
+    }
+
+    /// Withdraws every permission `user` granted to `app`.
+    pub fn revoke_consent(&self, user: &User, app: &str) {
+        self.shared()
+            .lock()
+            .consents
+            .remove(&(user.guid.clone(), app.to_owned()));
+    }
+
+    /// Stands in for a person finishing the login or consent page.
+    ///
+    /// Reads `app` and `permissions` from a `loginUrl` or `consentUrl` this
+    /// emulator issued (extra parameters such as `mode` and `return` are
+    /// ignored), signs `user` in with a new session, grants the permissions, and
+    /// returns the session's cookie pair.
+    ///
+    /// # Errors
+    ///
+    /// When the URL is not a login or consent URL of this emulator, lacks `app`,
+    /// has a bad `permissions`, or names an unregistered app.
+    pub fn complete_login(
+        &self,
+        challenge_url: &str,
+        user: &User,
+    ) -> Result<String, EmulatorError> {
+        let url = url::Url::parse(challenge_url)
+            .map_err(|_| EmulatorError::InvalidUrl(challenge_url.to_owned()))?;
+        let ours = url::Url::parse(&self.shared().base_url)
+            .is_ok_and(|base| base.origin() == url.origin());
+        if !ours || !matches!(url.path(), "/api/auth/login" | "/api/auth/consent") {
+            return Err(EmulatorError::ForeignUrl(challenge_url.to_owned()));
+        }
+        let mut app = None;
+        let mut permissions = None;
+        for (name, value) in url.query_pairs() {
+            match name.as_ref() {
+                "app" if app.is_none() => app = Some(value.into_owned()),
+                "permissions" if permissions.is_none() => permissions = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        let app = app
+            .filter(|a| !a.is_empty())
+            .ok_or(EmulatorError::MissingApp)?;
+        let permissions = match permissions {
+            None => permissions::IDENTITY,
+            Some(value) => value
+                .trim()
+                .parse()
+                .map_err(|_| EmulatorError::InvalidPermissions(value.clone()))?,
+        };
+        let mut state = self.shared().lock();
+        if !state.apps.contains_key(&app) {
+            return Err(EmulatorError::UnknownApp(app));
+        }
+        state.remember_user(user);
+        let session = state.new_session(&user.guid);
+        state.grant(&user.guid, &app, permissions);
+        Ok(format!("{SESSION_COOKIE}={session}"))
+    }
+
+    /// A new account token (`gip_at_...`) acting as `user`: it needs no consent,
+    /// and makes the user a member of nothing.
+    pub fn account_token(&self, user: &User) -> String {
+        let mut state = self.shared().lock();
+        state.remember_user(user);
+        let token = format!("gip_at_{}", state::random_string(40, state::ALNUM));
+        state
+            .account_tokens
+            .insert(token.clone(), user.guid.clone());
+        token
+    }
+
+    // ---- tokens ----
+
+    /// Lifetime of app tokens minted from now on; `expiresIn` is the TTL in
+    /// whole seconds, rounded up. A zero TTL mints tokens that are already expired.
+    pub fn set_token_ttl(&self, ttl: Duration) {
+        self.shared().lock().token_ttl = ttl;
+    }
+
+    /// Lifetime of player tokens issued from now on.
+    pub fn set_player_token_ttl(&self, ttl: Duration) {
+        self.shared().lock().player_token_ttl = ttl;
+    }
+
+    /// Expires every app token issued so far (they now get `401 TOKEN_EXPIRED`).
+    pub fn expire_tokens(&self) {
+        self.shared().lock().expire_app_tokens();
+    }
+
+    /// Expires every player token issued so far.
+    pub fn expire_player_tokens(&self) {
+        self.shared().lock().expire_player_tokens();
+    }
+
+    // ---- faults ----
+
+    /// Arms `fault` for the next `times` requests to `target`. Faults armed for
+    /// the same target apply in the order they were injected.
+    pub fn inject(&self, target: Target, fault: Fault, times: Times) {
+        self.shared().lock().arm(target, fault, times);
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        self.shared().lock().clear_faults();
+    }
+
+    // ---- observation ----
+
+    /// Token mints, guest sign-ins and HTTP requests so far.
+    pub fn counters(&self) -> Counters {
+        self.shared().lock().counters
+    }
+
+    /// Requests that reached `POST /api/<app>/fn/<function>`, whatever their outcome.
+    pub fn calls(&self, app: &str, function: &str) -> u64 {
+        let key = (app.to_owned(), function.to_owned());
+        self.shared().lock().calls.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Times the closure of `function` actually ran.
+    pub fn executions(&self, app: &str, function: &str) -> u64 {
+        let key = (app.to_owned(), function.to_owned());
+        self.shared()
+            .lock()
+            .executions
+            .get(&key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Request bodies of the executions of `function`, in order.
+    pub fn bodies(&self, app: &str, function: &str) -> Vec<Value> {
+        let key = (app.to_owned(), function.to_owned());
+        self.shared()
+            .lock()
+            .bodies
+            .get(&key)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared().lock().requests.clone()
+    }
+}
+
+/// A registered app, from [`Emulator::app`].
+#[derive(Clone)]
+pub struct App {
+    guid: String,
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("guid", &self.guid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The app's GUID.
+    pub fn guid(&self) -> &str {
+        &self.guid
+    }
+
+    /// Registers (or replaces) function `name`, requiring the IDENTITY permission
+    /// from session users.
+    ///
+    /// `f` runs for each authorised call; `Ok(value)` answers `{"data": value}`,
+    /// `Err` answers `500 FUNCTION_ERROR`. A panic in `f` also answers
+    /// `500 FUNCTION_ERROR`.
+    ///
+    /// `f` runs on the server's task, outside the emulator's lock: it may call
+    /// the emulator's controls, and should return quickly (use
+    /// [`Fault::Delay`] to simulate a slow function). A closure that holds an
+    /// [`Emulator`] keeps its server alive until [`Emulator::shutdown`];
+    /// capture an [`App`] or plain data instead where that matters.
+    pub fn function<F>(&self, name: &str, auth: Auth, f: F) -> &Self
+    where
+        F: Fn(Call) -> Result<Value, FnError> + Send + Sync + 'static,
+    {
+        self.function_with_permissions(name, auth, permissions::IDENTITY, f)
+    }
+
+    /// As [`App::function`], requiring the `permissions` bits from session users.
+    pub fn function_with_permissions<F>(
+        &self,
+        name: &str,
+        auth: Auth,
+        permissions: u32,
+        f: F,
+    ) -> &Self
+    where
+        F: Fn(Call) -> Result<Value, FnError> + Send + Sync + 'static,
+    {
+        let def = FunctionDef {
+            auth,
+            permissions,
+            handler: Arc::new(f),
+        };
+        self.shared
+            .lock()
+            .apps
+            .entry(self.guid.clone())
+            .or_default()
+            .functions
+            .insert(name.to_owned(), def);
+        self
+    }
+
+    /// The project API key (`gip_pk_...`), created on first use.
+    pub fn api_key(&self) -> String {
+        let mut state = self.shared.lock();
+        let entry = state.apps.entry(self.guid.clone()).or_default();
+        entry
+            .api_key
+            .get_or_insert_with(|| format!("gip_pk_{}", state::random_string(40, state::ALNUM)))
+            .clone()
+    }
+
+    /// Makes `user` a member of the project.
+    pub fn add_member(&self, user: &User) {
+        let mut state = self.shared.lock();
+        state.remember_user(user);
+        state
+            .apps
+            .entry(self.guid.clone())
+            .or_default()
+            .members
+            .insert(user.guid.clone());
+    }
+
+    /// Removes `user` from the project's members.
+    pub fn remove_member(&self, user: &User) {
+        if let Some(entry) = self.shared.lock().apps.get_mut(&self.guid) {
+            entry.members.remove(&user.guid);
+        }
+    }
+
+    /// Which sign-in methods the project allows ([`AuthMode::Both`] by default).
+    pub fn set_auth_mode(&self, mode: AuthMode) {
+        self.shared
+            .lock()
+            .apps
+            .entry(self.guid.clone())
+            .or_default()
+            .auth_mode = mode;
+    }
+}

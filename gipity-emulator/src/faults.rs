@@ -1,0 +1,273 @@
+//! Fault injection: what can go wrong, where, how often, and the responses that show it.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::http::header::{CONTENT_LENGTH, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use http_body::Frame;
+use tokio::time::Sleep;
+
+use crate::http::{HTML, JSON, error, respond};
+
+/// Where a fault applies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `POST /api/token`: the fault replaces the mint.
+    Token,
+    /// `POST /api/<guid>/auth/guest`: the fault replaces the sign-in.
+    Guest,
+    /// `POST /api/<app>/fn/<name>` (`name` decoded): the fault replaces the call.
+    Function {
+        /// The app (project GUID).
+        app: String,
+        /// The function's name, as registered (not percent-encoded).
+        name: String,
+    },
+}
+
+impl Target {
+    /// [`Target::Function`] for function `name` of `app`.
+    pub fn function(app: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::Function {
+            app: app.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// How many matching requests a fault applies to.
+///
+/// Several faults armed for one target apply in the order they were injected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Times {
+    /// The next matching request only.
+    Once,
+    /// The next `n` matching requests (`N(0)` arms nothing).
+    N(u32),
+    /// Every matching request until [`Emulator::clear_faults`](crate::Emulator::clear_faults).
+    Always,
+}
+
+/// What goes wrong.
+///
+/// Every fault except [`Fault::Delay`] replaces the normal answer: a faulted
+/// function call counts in [`Emulator::calls`](crate::Emulator::calls) but not in
+/// [`Emulator::executions`](crate::Emulator::executions), and a faulted token
+/// request is not a mint.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// The error envelope `{"error":{"code","message"}}` with this status.
+    Status {
+        /// The HTTP status (an invalid one becomes 500).
+        status: u16,
+        /// `error.code`.
+        code: String,
+        /// `error.message`.
+        message: String,
+    },
+    /// Waits this long, then answers normally.
+    Delay(Duration),
+    /// Waits `delay`, then answers with the fault `then` (a slow failure: callers pile up
+    /// behind it before it fails).
+    Slow {
+        /// How long to wait first.
+        delay: Duration,
+        /// The fault to answer with after the wait.
+        then: Box<Fault>,
+    },
+    /// `502` with an HTML page, as a proxy in front of the platform would send.
+    HtmlBadGateway,
+    /// `200 application/json` with the invalid body `{"data": [1, 2`.
+    MalformedJson,
+    /// `200` whose `Content-Length` is larger than the bytes sent; then the
+    /// connection closes.
+    Truncated,
+    /// Starts a `200` response, sends part of the body, then aborts the connection.
+    ResetConnection,
+    /// `429 RATE_LIMITED`, with a `Retry-After` header (seconds) when `Some`.
+    RateLimited {
+        /// The `Retry-After` value in seconds.
+        retry_after: Option<u64>,
+    },
+    /// `401 TOKEN_EXPIRED`, as if the presented token had expired.
+    ExpiredToken,
+    /// `200 {"data":"xxxx..."}` of about this many bytes, streamed in chunks.
+    LargeBody(usize),
+    /// `200 {"data":{"error": message}}`: the function "fails softly".
+    SoftError(String),
+}
+
+/// How long a scripted body waits so the bytes before a failure reach the client.
+const FLUSH_PAUSE: Duration = Duration::from_millis(25);
+/// Chunk size of [`Fault::LargeBody`].
+const CHUNK: usize = 64 * 1024;
+
+/// The response a fault gives (every kind but [`Fault::Delay`], which the
+/// caller handles by waiting).
+pub(crate) fn respond_with(fault: &Fault) -> Response {
+    match fault {
+        Fault::Status {
+            status,
+            code,
+            message,
+        } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            error(status, code, message)
+        }
+        Fault::Slow { then, .. } => respond_with(then),
+        Fault::Delay(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "a delay has no response of its own",
+        ),
+        Fault::HtmlBadGateway => respond(
+            StatusCode::BAD_GATEWAY,
+            HTML,
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+             <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
+             </body>\r\n</html>\r\n",
+        ),
+        Fault::MalformedJson => respond(StatusCode::OK, JSON, "{\"data\": [1, 2"),
+        Fault::Truncated => {
+            let full =
+                br#"{"data":{"message":"this body was cut short","items":[1,2,3,4,5,6,7,8]}}"#;
+            let (sent, _) = full.split_at(full.len() / 2);
+            let body = ScriptedBody::new([
+                Step::Data(Bytes::from_static(sent)),
+                Step::Pause(FLUSH_PAUSE),
+            ]);
+            let mut response = respond(StatusCode::OK, JSON, Body::new(body));
+            response
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(full.len()));
+            response
+        }
+        Fault::ResetConnection => {
+            let body = ScriptedBody::new([
+                Step::Data(Bytes::from_static(b"{\"data\":{\"items\":[1,2,3")),
+                Step::Pause(FLUSH_PAUSE),
+                Step::Abort,
+            ]);
+            respond(StatusCode::OK, JSON, Body::new(body))
+        }
+        Fault::RateLimited { retry_after } => {
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                "too many requests; slow down",
+            );
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(*secs));
+            }
+            response
+        }
+        Fault::ExpiredToken => error(
+            StatusCode::UNAUTHORIZED,
+            "TOKEN_EXPIRED",
+            "the token has expired",
+        ),
+        Fault::LargeBody(size) => {
+            const HEAD: &[u8] = b"{\"data\":\"";
+            const TAIL: &[u8] = b"\"}";
+            let fill = size.saturating_sub(HEAD.len() + TAIL.len());
+            let body = ScriptedBody::new([
+                Step::Data(Bytes::from_static(HEAD)),
+                Step::Fill {
+                    byte: b'x',
+                    remaining: fill,
+                },
+                Step::Data(Bytes::from_static(TAIL)),
+            ]);
+            let total = fill.saturating_add(HEAD.len() + TAIL.len());
+            let mut response = respond(StatusCode::OK, JSON, Body::new(body));
+            response
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(total));
+            response
+        }
+        Fault::SoftError(message) => crate::http::data(serde_json::json!({ "error": message })),
+    }
+}
+
+/// One step of a [`ScriptedBody`].
+enum Step {
+    /// Send these bytes.
+    Data(Bytes),
+    /// Send `remaining` copies of `byte`, a chunk at a time.
+    Fill { byte: u8, remaining: usize },
+    /// Wait (the server flushes what it has meanwhile).
+    Pause(Duration),
+    /// Fail the body: the server aborts the connection.
+    Abort,
+}
+
+/// A response body that follows a script. Its size is unknown to the server,
+/// so a `Content-Length` header set on the response is what the client sees.
+struct ScriptedBody {
+    steps: VecDeque<Step>,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl ScriptedBody {
+    fn new(steps: impl IntoIterator<Item = Step>) -> Self {
+        Self {
+            steps: steps.into_iter().collect(),
+            sleep: None,
+        }
+    }
+}
+
+impl HttpBody for ScriptedBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(sleep) = this.sleep.as_mut() {
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.sleep = None;
+            }
+            match this.steps.pop_front() {
+                None => return Poll::Ready(None),
+                Some(Step::Data(bytes)) => return Poll::Ready(Some(Ok(Frame::data(bytes)))),
+                Some(Step::Fill { byte, remaining }) => {
+                    if remaining == 0 {
+                        continue;
+                    }
+                    let n = remaining.min(CHUNK);
+                    if remaining > n {
+                        this.steps.push_front(Step::Fill {
+                            byte,
+                            remaining: remaining - n,
+                        });
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![byte; n])))));
+                }
+                Some(Step::Pause(duration)) => {
+                    this.sleep = Some(Box::pin(tokio::time::sleep(duration)));
+                }
+                Some(Step::Abort) => {
+                    return Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "connection reset by fault injection",
+                    ))));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! `gipity-emulator`: runs the Gipity app API emulator with the demo app.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use gipity_emulator::{DEMO_APP, Emulator};
+
+const USAGE: &str = "\
+Usage: gipity-emulator [OPTIONS]
+
+Runs a local stand-in for the Gipity app API with the demo app `p_demo`
+(functions: echo, add, whoami, boom, secret).
+
+Options:
+  --port PORT        port to listen on (default 8787; 0 picks a free one)
+  --host IP          address to listen on (default 127.0.0.1)
+  --token-ttl SECS   lifetime of app tokens in seconds (default 3600)
+  --serve DIR        also serve static files from DIR outside /api
+  -h, --help         print this help";
+
+/// Parsed command line.
+#[derive(Debug)]
+struct Options {
+    port: u16,
+    host: IpAddr,
+    token_ttl: Option<Duration>,
+    serve: Option<PathBuf>,
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+enum Command {
+    Run(Options),
+    Help,
+}
+
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut options = Options {
+        port: 8787,
+        host: IpAddr::from([127, 0, 0, 1]),
+        token_ttl: None,
+        serve: None,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        if flag == "-h" || flag == "--help" {
+            return Ok(Command::Help);
+        }
+        if !matches!(
+            flag.as_str(),
+            "--port" | "--host" | "--token-ttl" | "--serve"
+        ) {
+            return Err(format!("unknown argument `{arg}`"));
+        }
+        let value = match inline.or_else(|| args.next()) {
+            Some(value) => value,
+            None => return Err(format!("`{flag}` needs a value")),
+        };
+        match flag.as_str() {
+            "--port" => {
+                options.port = value
+                    .parse()
+                    .map_err(|_| format!("`--port {value}`: expected a port number (0-65535)"))?;
+            }
+            "--host" => {
+                options.host = value
+                    .parse()
+                    .map_err(|_| format!("`--host {value}`: expected an IP address"))?;
+            }
+            "--token-ttl" => {
+                let secs: u64 = value
+                    .parse()
+                    .map_err(|_| format!("`--token-ttl {value}`: expected whole seconds"))?;
+                options.token_ttl = Some(Duration::from_secs(secs));
+            }
+            _ => {
+                let dir = PathBuf::from(&value);
+                if !dir.is_dir() {
+                    return Err(format!("`--serve {value}`: not a directory"));
+                }
+                options.serve = Some(dir);
+            }
+        }
+    }
+    Ok(Command::Run(options))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut builder = Emulator::builder()
+        .host(options.host)
+        .port(options.port)
+        .demo(true);
+    if let Some(ttl) = options.token_ttl {
+        builder = builder.token_ttl(ttl);
+    }
+    if let Some(dir) = options.serve {
+        builder = builder.serve_dir(dir);
+    }
+    let emulator = match builder.start().await {
+        Ok(emulator) => emulator,
+        Err(e) => {
+            eprintln!(
+                "error: cannot listen on {}:{}: {e}",
+                options.host, options.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("gipity-emulator listening on {}", emulator.base_url());
+    println!("demo app: {DEMO_APP}");
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Command, String> {
+        parse(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn parses_options() {
+        let Ok(Command::Run(options)) =
+            run(&["--port", "9000", "--host=0.0.0.0", "--token-ttl", "5"])
+        else {
+            panic!("expected options");
+        };
+        assert_eq!(options.port, 9000);
+        assert_eq!(options.host, IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(options.token_ttl, Some(Duration::from_secs(5)));
+        assert!(matches!(run(&["--help"]), Ok(Command::Help)));
+        assert!(matches!(run(&[]), Ok(Command::Run(o)) if o.port == 8787));
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(run(&["--port"]).is_err());
+        assert!(run(&["--port", "70000"]).is_err());
+        assert!(run(&["--host", "localhost"]).is_err());
+        assert!(run(&["--token-ttl", "-1"]).is_err());
+        assert!(run(&["--serve", "/definitely/not/here"]).is_err());
+        assert!(run(&["--frobnicate"]).is_err());
+        assert!(run(&["stray"]).is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! Public data types: users, auth levels, calls and what the emulator records.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Permission bits an app can ask a user for (`?permissions=N` is a bit set).
+pub mod permissions {
+    /// Who the user is: guid, display name, avatar, account slug. The default.
+    pub const IDENTITY: u32 = 1;
+    /// Use of the platform's AI features on the user's behalf.
+    pub const AI: u32 = 4;
+    /// Access to the user's account.
+    pub const ACCOUNT: u32 = 128;
+}
+
+/// A Gipity user as the API shows it (`{"guid","displayName","avatarUrl","accountSlug"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// The user's id, `u_...`.
+    pub guid: String,
+    /// The name shown to people.
+    pub display_name: String,
+    /// A picture of the user, if any (`null` on the wire when absent).
+    pub avatar_url: Option<String>,
+    /// The account part of the user's app URLs (`app.gipity.ai/<accountSlug>/...`).
+    pub account_slug: String,
+}
+
+/// Who may call a function, as declared by `auth:` in the project's `gipity.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Auth {
+    /// Anyone, including anonymous callers.
+    Public,
+    /// A signed-in user who granted the function's permissions, an app player,
+    /// an account token or the project API key.
+    User,
+    /// As [`Auth::User`], and the user must be a member of the project (or the
+    /// caller holds the project API key).
+    Member,
+}
+
+/// Which sign-in methods a project allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AuthMode {
+    /// Gipity accounts only: app-player (guest) sign-in is refused with `GUEST_DISABLED`.
+    Gipity,
+    /// App players only.
+    App,
+    /// Both Gipity accounts and app players (the default).
+    #[default]
+    Both,
+}
+
+/// The kind of credential a function call was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// No credential at all (or a session cookie that names no live session).
+    Anonymous,
+    /// A browser user: `X-App-Token` (when given) plus the `gipity_session` cookie.
+    Session,
+    /// An app player: `Authorization: Bearer <player token>` from `/auth/guest`.
+    Player,
+    /// The project API key in `X-Api-Key`; acts as a member with every permission.
+    ApiKey,
+    /// An account token (`gip_at_...`) in `Authorization: Bearer`.
+    Account,
+}
+
+/// One execution of a registered function: what the closure receives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// The app (project GUID) the function belongs to.
+    pub app: String,
+    /// The JSON request body (`{}` when the request had no body).
+    pub body: Value,
+    /// The calling user, when the credential names one.
+    pub user: Option<User>,
+    /// The kind of credential presented.
+    pub caller: Caller,
+}
+
+/// The error a function closure returns: "the function threw".
+///
+/// The emulator answers `500 {"error":{"code":"FUNCTION_ERROR","message":<the message>}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FnError(pub String);
+
+impl FnError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl fmt::Display for FnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FnError {}
+
+impl From<&str> for FnError {
+    fn from(message: &str) -> Self {
+        Self(message.to_owned())
+    }
+}
+
+impl From<String> for FnError {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+/// Totals over the emulator's lifetime, from [`Emulator::counters`](crate::Emulator::counters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Counters {
+    /// App tokens minted by `POST /api/token` (faulted mints, except delays, do not count).
+    pub token_mints: u64,
+    /// Successful app-player sign-ins (`POST /api/<guid>/auth/guest`).
+    pub guest_sign_ins: u64,
+    /// Every HTTP request the server received, preflights included.
+    pub http_requests: u64,
+}
+
+/// One request as the server received it, from [`Emulator::requests`](crate::Emulator::requests).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestRecord {
+    /// The method, upper case (`GET`, `POST`, `OPTIONS`).
+    pub method: String,
+    /// The path with its query string, as sent (still percent-encoded).
+    pub path: String,
+    /// Every header in arrival order: lower-case name, value (invalid UTF-8 replaced).
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestRecord {
+    /// The first value of header `name` (matched case-insensitively), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a test control could not do what it was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The text is not a URL.
+    InvalidUrl(String),
+    /// The URL is not a login or consent URL of this emulator.
+    ForeignUrl(String),
+    /// The URL has no `app` parameter.
+    MissingApp,
+    /// The `permissions` parameter is not a number.
+    InvalidPermissions(String),
+    /// The app named by the URL is not registered.
+    UnknownApp(String),
+}
+
+impl fmt::Display for EmulatorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidUrl(url) => write!(f, "`{url}` is not a URL"),
+            Self::ForeignUrl(url) => {
+                write!(f, "`{url}` is not a login or consent URL of this emulator")
+            }
+            Self::MissingApp => f.write_str("the URL has no `app` parameter"),
+            Self::InvalidPermissions(value) => {
+                write!(f, "`permissions={value}` is not a permission bit set")
+            }
+            Self::UnknownApp(app) => write!(f, "app `{app}` is not registered"),
+        }
+    }
+}
+
+impl std::error::Error for EmulatorError {}

@@ -1,0 +1,565 @@
+//! The HTTP API: routing, credentials, auth levels and the JSON endpoints.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use percent_encoding::percent_decode_str;
+use serde_json::{Map, Value, json};
+
+use crate::faults::{Fault, Target, respond_with};
+use crate::http::{ApiError, MAX_BODY, answer, data, excerpt, json, parse_json_body, read_body};
+use crate::model::{Auth, AuthMode, Call, Caller, FnError, RequestRecord, User};
+use crate::state::{Shared, State as Inner, TokenCheck};
+use crate::{pages, statics};
+
+/// Smallest and largest accepted device secret, in characters.
+const DEVICE_SECRET_CHARS: std::ops::RangeInclusive<usize> = 32..=256;
+/// Longest accepted player display name, in characters.
+const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+/// The middleware that counts and records every request.
+pub(crate) async fn observe(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let record = RequestRecord {
+        method: request.method().as_str().to_owned(),
+        path: request.uri().path_and_query().map_or_else(
+            || request.uri().path().to_owned(),
+            |pq| pq.as_str().to_owned(),
+        ),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    };
+    tracing::debug!(method = %record.method, path = %record.path, "request");
+    {
+        let mut state = shared.lock();
+        state.counters.http_requests += 1;
+        state.requests.push(record);
+    }
+    next.run(request).await
+}
+
+/// Routes every request (the router's fallback).
+pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    answer(route(&shared, request).await)
+}
+
+async fn route(shared: &Shared, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let segments = decode_segments(parts.uri.path())?;
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let method = &parts.method;
+    match segs.as_slice() {
+        ["api", "token"] => {
+            allow(method, &[Method::POST])?;
+            mint_token(shared, &parts, body).await
+        }
+        ["api", "auth", "me"] => {
+            allow(method, &[Method::GET])?;
+            Ok(me(shared, &parts.headers))
+        }
+        ["api", "auth", page @ ("login" | "consent")] => {
+            let page = pages::Page::from_segment(page);
+            allow(method, &[Method::GET, Method::POST])?;
+            if method == Method::POST {
+                pages::post(shared, &parts, body).await
+            } else {
+                pages::get(shared, page, &parts)
+            }
+        }
+        ["api", app, "auth", "status"] => {
+            allow(method, &[Method::GET])?;
+            auth_status(shared, app, &parts)
+        }
+        ["api", app, "auth", "guest"] => {
+            allow(method, &[Method::POST])?;
+            guest(shared, app, &parts, body).await
+        }
+        ["api", app, "fn", name] => {
+            allow(method, &[Method::POST])?;
+            call_function(shared, app, name, &parts, body).await
+        }
+        ["api", ..] => Err(ApiError::not_found("no such route")),
+        _ => match &shared.serve_dir {
+            Some(root) => {
+                allow(method, &[Method::GET])?;
+                statics::serve(root, &segments).await
+            }
+            None => Err(ApiError::not_found("no such route")),
+        },
+    }
+}
+
+/// The path's segments after the leading `/`, percent-decoded.
+fn decode_segments(path: &str) -> Result<Vec<String>, ApiError> {
+    path.strip_prefix('/')
+        .unwrap_or(path)
+        .split('/')
+        .map(|segment| {
+            percent_decode_str(segment)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| {
+                    ApiError::bad_request("the path is not valid UTF-8 once percent-decoded")
+                })
+        })
+        .collect()
+}
+
+/// `Ok` when `method` is one of `allowed` (`HEAD` counts as `GET`), else `405`.
+fn allow(method: &Method, allowed: &[Method]) -> Result<(), ApiError> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    if allowed.contains(method) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("use {}", names.join(" or ")),
+    )
+    .allow(names.join(", ")))
+}
+
+/// Answers `fault`, or waits and returns `None` for a delay.
+async fn apply(fault: Option<Fault>) -> Option<Response> {
+    match fault? {
+        Fault::Delay(duration) => {
+            tokio::time::sleep(duration).await;
+            None
+        }
+        Fault::Slow { delay, then } => {
+            tokio::time::sleep(delay).await;
+            Box::pin(apply(Some(*then))).await
+        }
+        other => Some(respond_with(&other)),
+    }
+}
+
+// ---- POST /api/token ----
+
+async fn mint_token(shared: &Shared, parts: &Parts, body: Body) -> Result<Response, ApiError> {
+    let fault = shared.lock().take_fault(&Target::Token);
+    if let Some(response) = apply(fault).await {
+        return Ok(response);
+    }
+    let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
+    let Some(app) = body.get("app").and_then(Value::as_str) else {
+        return Err(ApiError::bad_request(
+            "the body must be {\"app\": \"<project GUID>\"}",
+        ));
+    };
+    let mut state = shared.lock();
+    if !state.apps.contains_key(app) {
+        return Err(ApiError::app_not_found(app));
+    }
+    let (token, expires_in) = state.mint_app_token(app);
+    Ok(data(json!({ "token": token, "expiresIn": expires_in })))
+}
+
+// ---- GET /api/auth/me ----
+
+fn me(shared: &Shared, headers: &HeaderMap) -> Response {
+    let state = shared.lock();
+    let user = state.signed_in_user(headers);
+    json(StatusCode::OK, &json!({ "user": user }))
+}
+
+// ---- GET /api/<app>/auth/status ----
+
+fn auth_status(shared: &Shared, app: &str, parts: &Parts) -> Result<Response, ApiError> {
+    let permissions = query_permissions(parts.uri.query())?;
+    let state = shared.lock();
+    if !state.apps.contains_key(app) {
+        return Err(ApiError::app_not_found(app));
+    }
+    if !parts.headers.contains_key(APP_TOKEN) {
+        return Err(ApiError::unauthorized(
+            "APP_TOKEN_REQUIRED",
+            "send an app token in X-App-Token",
+        ));
+    }
+    check_app_token(&state, &parts.headers, app)?;
+    let user = state.signed_in_user(&parts.headers);
+    let consented = user
+        .as_ref()
+        .is_some_and(|u| state.has_consent(&u.guid, app, permissions));
+    let mut body = Map::new();
+    body.insert("authenticated".to_owned(), Value::from(user.is_some()));
+    body.insert("consented".to_owned(), Value::from(consented));
+    body.insert("user".to_owned(), json!(user));
+    if user.is_none() {
+        body.insert(
+            "loginUrl".to_owned(),
+            Value::from(shared.challenge_url("login", app, permissions)),
+        );
+    } else if !consented {
+        body.insert(
+            "consentUrl".to_owned(),
+            Value::from(shared.challenge_url("consent", app, permissions)),
+        );
+    }
+    Ok(json(StatusCode::OK, &Value::Object(body)))
+}
+
+/// `permissions` from a query string; 1 (IDENTITY) when absent.
+fn query_permissions(query: Option<&str>) -> Result<u32, ApiError> {
+    let value = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(name, _)| name == "permissions")
+        .map(|(_, value)| value.into_owned());
+    match value {
+        None => Ok(crate::permissions::IDENTITY),
+        Some(value) => value.trim().parse().map_err(|_| {
+            ApiError::bad_request(format!(
+                "`permissions={}` is not a permission bit set",
+                excerpt(&value)
+            ))
+        }),
+    }
+}
+
+/// Name of the app token header.
+const APP_TOKEN: &str = "x-app-token";
+
+/// Checks `X-App-Token` when present: `Ok(true)` for a live token of `app`,
+/// `Ok(false)` when absent, `401 TOKEN_EXPIRED` / `401 INVALID_TOKEN` otherwise.
+fn check_app_token(state: &Inner, headers: &HeaderMap, app: &str) -> Result<bool, ApiError> {
+    let Some(value) = headers.get(APP_TOKEN) else {
+        return Ok(false);
+    };
+    let check = match value.to_str() {
+        Ok(token) => state.check_app_token(token.trim(), app),
+        Err(_) => TokenCheck::Invalid,
+    };
+    match check {
+        TokenCheck::Valid => Ok(true),
+        TokenCheck::Expired => Err(ApiError::unauthorized(
+            "TOKEN_EXPIRED",
+            "the app token has expired",
+        )),
+        TokenCheck::Invalid => Err(ApiError::unauthorized(
+            "INVALID_TOKEN",
+            "the app token is not valid for this app",
+        )),
+    }
+}
+
+// ---- POST /api/<app>/auth/guest ----
+
+async fn guest(
+    shared: &Shared,
+    app: &str,
+    parts: &Parts,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let fault = shared.lock().take_fault(&Target::Guest);
+    if let Some(response) = apply(fault).await {
+        return Ok(response);
+    }
+    let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
+    let secret = match body.get("deviceSecret") {
+        Some(Value::String(secret)) if DEVICE_SECRET_CHARS.contains(&secret.chars().count()) => {
+            secret.clone()
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "`deviceSecret` must be a string of 32 to 256 characters",
+            ));
+        }
+    };
+    let display_name = match body.get("displayName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name))
+            if !name.trim().is_empty() && name.chars().count() <= MAX_DISPLAY_NAME_CHARS =>
+        {
+            Some(name.trim().to_owned())
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "`displayName` must be a non-empty string of at most {MAX_DISPLAY_NAME_CHARS} characters"
+            )));
+        }
+    };
+    let mut state = shared.lock();
+    let Some(entry) = state.apps.get(app) else {
+        return Err(ApiError::app_not_found(app));
+    };
+    if entry.auth_mode == AuthMode::Gipity {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "GUEST_DISABLED",
+            "this app only accepts Gipity accounts",
+        ));
+    }
+    let device = (app.to_owned(), secret);
+    let known = state
+        .devices
+        .get(&device)
+        .and_then(|guid| state.user(guid))
+        .cloned();
+    let user = match known {
+        Some(mut user) => {
+            if let Some(name) = display_name {
+                user.display_name = name;
+                state.remember_user(&user);
+            }
+            user
+        }
+        None => {
+            let user = state.create_user(display_name.as_deref().unwrap_or("Guest"));
+            state.devices.insert(device, user.guid.clone());
+            user
+        }
+    };
+    let (token, expires_in) = state.mint_player_token(app, &user.guid);
+    state.counters.guest_sign_ins += 1;
+    Ok(data(
+        json!({ "token": token, "expiresIn": expires_in, "user": user }),
+    ))
+}
+
+// ---- POST /api/<app>/fn/<name> ----
+
+/// Who is calling, once credentials are resolved.
+struct Resolved {
+    caller: Caller,
+    user: Option<User>,
+    /// A live `X-App-Token` of this app was presented.
+    app_token: bool,
+}
+
+fn function_not_found(app: &str, name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "FUNCTION_NOT_FOUND",
+        format!("app `{}` has no function `{}`", excerpt(app), excerpt(name)),
+    )
+}
+
+async fn call_function(
+    shared: &Shared,
+    app: &str,
+    name: &str,
+    parts: &Parts,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let fault = {
+        let mut state = shared.lock();
+        state.record_call(app, name);
+        state.take_fault(&Target::function(app, name))
+    };
+    if let Some(response) = apply(fault).await {
+        return Ok(response);
+    }
+
+    {
+        let state = shared.lock();
+        let entry = state
+            .apps
+            .get(app)
+            .ok_or_else(|| ApiError::app_not_found(app))?;
+        if !entry.functions.contains_key(name) {
+            return Err(function_not_found(app, name));
+        }
+    }
+
+    let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
+
+    let (call, handler) = {
+        let mut state = shared.lock();
+        // Looked up again: the app or function may have changed while the body arrived.
+        let def = state
+            .apps
+            .get(app)
+            .ok_or_else(|| ApiError::app_not_found(app))?
+            .functions
+            .get(name)
+            .cloned()
+            .ok_or_else(|| function_not_found(app, name))?;
+        let resolved = resolve(&state, app, &parts.headers)?;
+        authorize(shared, &state, app, def.auth, def.permissions, &resolved)?;
+        state.record_execution(app, name, &body);
+        let call = Call {
+            app: app.to_owned(),
+            body,
+            user: resolved.user,
+            caller: resolved.caller,
+        };
+        (call, def.handler)
+    };
+
+    // The closure runs outside the lock, so it may use the emulator's controls.
+    match catch_unwind(AssertUnwindSafe(|| handler(call))) {
+        Ok(Ok(value)) => Ok(data(value)),
+        Ok(Err(FnError(message))) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "FUNCTION_ERROR",
+            message,
+        )),
+        Err(_) => {
+            tracing::warn!(app, function = name, "function panicked");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "FUNCTION_ERROR",
+                "the function panicked",
+            ))
+        }
+    }
+}
+
+/// Resolves the caller: `X-Api-Key`, else `Authorization: Bearer`, else
+/// `X-App-Token` plus the session cookie.
+fn resolve(state: &Inner, app: &str, headers: &HeaderMap) -> Result<Resolved, ApiError> {
+    if let Some(key) = headers.get("x-api-key") {
+        let valid = state
+            .apps
+            .get(app)
+            .and_then(|entry| entry.api_key.as_deref())
+            .is_some_and(|expected| expected.as_bytes() == key.as_bytes());
+        if !valid {
+            return Err(ApiError::unauthorized(
+                "INVALID_API_KEY",
+                "the API key is not valid for this app",
+            ));
+        }
+        return Ok(Resolved {
+            caller: Caller::ApiKey,
+            user: None,
+            app_token: false,
+        });
+    }
+
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .filter(|token| !token.is_empty());
+        let Some(token) = token else {
+            return Err(ApiError::unauthorized(
+                "INVALID_TOKEN",
+                "the Authorization header must be `Bearer <token>`",
+            ));
+        };
+        match state.check_player_token(token, app) {
+            Ok(user) => {
+                return Ok(Resolved {
+                    caller: Caller::Player,
+                    user: Some(user),
+                    app_token: false,
+                });
+            }
+            Err(TokenCheck::Expired) => {
+                return Err(ApiError::unauthorized(
+                    "TOKEN_EXPIRED",
+                    "the player token has expired; sign in again",
+                ));
+            }
+            Err(_) => {}
+        }
+        if let Some(user) = state
+            .account_tokens
+            .get(token)
+            .and_then(|guid| state.user(guid))
+        {
+            return Ok(Resolved {
+                caller: Caller::Account,
+                user: Some(user.clone()),
+                app_token: false,
+            });
+        }
+        return Err(ApiError::unauthorized(
+            "INVALID_TOKEN",
+            "the bearer token is not valid for this app",
+        ));
+    }
+
+    let app_token = check_app_token(state, headers, app)?;
+    let user = state.signed_in_user(headers);
+    Ok(Resolved {
+        caller: if user.is_some() {
+            Caller::Session
+        } else {
+            Caller::Anonymous
+        },
+        user,
+        app_token,
+    })
+}
+
+/// Checks the function's auth level against the resolved caller.
+fn authorize(
+    shared: &Shared,
+    state: &Inner,
+    app: &str,
+    auth: Auth,
+    permissions: u32,
+    resolved: &Resolved,
+) -> Result<(), ApiError> {
+    if auth == Auth::Public || resolved.caller == Caller::ApiKey {
+        return Ok(());
+    }
+    let Some(user) = &resolved.user else {
+        return Err(ApiError::unauthorized(
+            "LOGIN_REQUIRED",
+            "sign in with Gipity to use this function",
+        )
+        .with("loginUrl", shared.challenge_url("login", app, permissions)));
+    };
+    if resolved.caller == Caller::Session {
+        if !resolved.app_token {
+            return Err(ApiError::unauthorized(
+                "APP_TOKEN_REQUIRED",
+                "send an app token in X-App-Token with the session cookie",
+            ));
+        }
+        if !state.has_consent(&user.guid, app, permissions) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "CONSENT_REQUIRED",
+                "the user has not granted this app the permissions it needs",
+            )
+            .with(
+                "consentUrl",
+                shared.challenge_url("consent", app, permissions),
+            ));
+        }
+    }
+    if auth == Auth::Member {
+        let member = state
+            .apps
+            .get(app)
+            .is_some_and(|entry| entry.members.contains(&user.guid));
+        if !member {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "only members of this project may call this function",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,406 @@
+//! Fault injection on functions, token mints and guest sign-ins.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Creds, assert_error, call, client, mint, reply, secret};
+use gipity_emulator::{Auth, Emulator, Fault, Target, Times};
+use serde_json::json;
+
+async fn setup() -> Emulator {
+    let emulator = Emulator::start().await.unwrap();
+    emulator
+        .app("p_x")
+        .function("echo", Auth::Public, |call| Ok(call.body))
+        .function("other", Auth::Public, |_| Ok(json!("other")));
+    emulator
+}
+
+fn url(emulator: &Emulator) -> String {
+    format!("{}/api/p_x/fn/echo", emulator.base_url())
+}
+
+#[tokio::test]
+async fn status_fault_replaces_the_call_once() {
+    let emulator = setup().await;
+    let fault = Fault::Status {
+        status: 503,
+        code: "UNAVAILABLE".into(),
+        message: "down for a bit".into(),
+    };
+    emulator.inject(Target::function("p_x", "echo"), fault, Times::Once);
+    let r = call(&emulator, "p_x", "echo", json!({"n": 1}), &Creds::default()).await;
+    assert_error(&r, 503, "UNAVAILABLE");
+    assert_eq!(r.body["error"]["message"], "down for a bit");
+    // Another function is untouched, and the fault is used up.
+    assert_eq!(
+        call(&emulator, "p_x", "other", json!({}), &Creds::default())
+            .await
+            .status,
+        200
+    );
+    let r = call(&emulator, "p_x", "echo", json!({"n": 2}), &Creds::default()).await;
+    assert_eq!(r.body, json!({"data": {"n": 2}}));
+    assert_eq!(emulator.calls("p_x", "echo"), 2);
+    assert_eq!(emulator.executions("p_x", "echo"), 1);
+    assert_eq!(emulator.bodies("p_x", "echo"), vec![json!({"n": 2})]);
+}
+
+#[tokio::test]
+async fn times_n_always_and_clear() {
+    let emulator = setup().await;
+    let target = Target::function("p_x", "echo");
+    emulator.inject(target.clone(), Fault::ExpiredToken, Times::N(2));
+    for _ in 0..2 {
+        assert_error(
+            &call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await,
+            401,
+            "TOKEN_EXPIRED",
+        );
+    }
+    assert_eq!(
+        call(&emulator, "p_x", "echo", json!({}), &Creds::default())
+            .await
+            .status,
+        200
+    );
+
+    emulator.inject(
+        target.clone(),
+        Fault::RateLimited { retry_after: None },
+        Times::Always,
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            call(&emulator, "p_x", "echo", json!({}), &Creds::default())
+                .await
+                .status,
+            429
+        );
+    }
+    emulator.clear_faults();
+    assert_eq!(
+        call(&emulator, "p_x", "echo", json!({}), &Creds::default())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(emulator.calls("p_x", "echo"), 7);
+    assert_eq!(emulator.executions("p_x", "echo"), 2);
+}
+
+#[tokio::test]
+async fn rate_limited_with_and_without_retry_after() {
+    let emulator = setup().await;
+    let target = Target::function("p_x", "echo");
+    emulator.inject(
+        target.clone(),
+        Fault::RateLimited {
+            retry_after: Some(7),
+        },
+        Times::Once,
+    );
+    emulator.inject(
+        target,
+        Fault::RateLimited { retry_after: None },
+        Times::Once,
+    );
+    let r = call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await;
+    assert_error(&r, 429, "RATE_LIMITED");
+    assert_eq!(r.header("retry-after"), Some("7"));
+    let r = call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await;
+    assert_error(&r, 429, "RATE_LIMITED");
+    assert_eq!(r.header("retry-after"), None);
+}
+
+#[tokio::test]
+async fn delay_then_normal_answer() {
+    let emulator = setup().await;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::Delay(Duration::from_millis(200)),
+        Times::Once,
+    );
+    let started = Instant::now();
+    let r = call(
+        &emulator,
+        "p_x",
+        "echo",
+        json!({"slow": true}),
+        &Creds::default(),
+    )
+    .await;
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(r.body, json!({"data": {"slow": true}}));
+    assert_eq!(emulator.calls("p_x", "echo"), 1);
+    assert_eq!(emulator.executions("p_x", "echo"), 1);
+
+    // A client that gives up during the delay leaves no execution behind.
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::Delay(Duration::from_millis(300)),
+        Times::Once,
+    );
+    let gave_up = client()
+        .post(url(&emulator))
+        .json(&json!({}))
+        .timeout(Duration::from_millis(50))
+        .send()
+        .await;
+    assert!(gave_up.is_err());
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(emulator.calls("p_x", "echo"), 2);
+    assert_eq!(emulator.executions("p_x", "echo"), 1);
+}
+
+#[tokio::test]
+async fn html_bad_gateway() {
+    let emulator = setup().await;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::HtmlBadGateway,
+        Times::Once,
+    );
+    let r = client().post(url(&emulator)).send().await.unwrap();
+    assert_eq!(r.status(), 502);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let text = r.text().await.unwrap();
+    assert!(text.contains("502 Bad Gateway"), "{text}");
+    assert_eq!(emulator.executions("p_x", "echo"), 0);
+}
+
+#[tokio::test]
+async fn malformed_json() {
+    let emulator = setup().await;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::MalformedJson,
+        Times::Once,
+    );
+    let r = client().post(url(&emulator)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let text = r.text().await.unwrap();
+    assert_eq!(text, "{\"data\": [1, 2");
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_err());
+}
+
+#[tokio::test]
+async fn truncated_body() {
+    let emulator = setup().await;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::Truncated,
+        Times::Once,
+    );
+    let r = client().post(url(&emulator)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let declared: usize = r.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(declared > 0);
+    assert!(r.bytes().await.is_err(), "a short body must be an error");
+
+    // On the wire: the declared length, fewer bytes, then the close.
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::Truncated,
+        Times::Once,
+    );
+    let raw = common::raw(
+        emulator.addr(),
+        b"POST /api/p_x/fn/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_lowercase()
+            .contains(&format!("content-length: {declared}")),
+        "{head}"
+    );
+    assert!(!body.is_empty() && body.len() < declared, "{body}");
+    assert_eq!(emulator.executions("p_x", "echo"), 0);
+    // The server is fine afterwards.
+    assert_eq!(
+        call(&emulator, "p_x", "echo", json!({}), &Creds::default())
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn reset_connection() {
+    let emulator = setup().await;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::ResetConnection,
+        Times::Once,
+    );
+    let r = client().post(url(&emulator)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.is_err(), "an aborted body must be an error");
+
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::ResetConnection,
+        Times::Once,
+    );
+    let raw = common::raw(
+        emulator.addr(),
+        b"POST /api/p_x/fn/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    assert!(raw.contains("{\"data\""), "part of the body is sent: {raw}");
+    assert!(
+        !raw.ends_with("0\r\n\r\n"),
+        "the chunked body must not be terminated: {raw}"
+    );
+    assert_eq!(emulator.executions("p_x", "echo"), 0);
+    assert_eq!(
+        call(&emulator, "p_x", "echo", json!({}), &Creds::default())
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn large_body() {
+    let emulator = setup().await;
+    let size = 3 * 1024 * 1024 + 17;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::LargeBody(size),
+        Times::Once,
+    );
+    let r = client().post(url(&emulator)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(bytes.len(), size);
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let text = value["data"].as_str().unwrap();
+    assert!(text.bytes().all(|b| b == b'x'));
+
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::LargeBody(0),
+        Times::Once,
+    );
+    let r = reply(client().post(url(&emulator)).send().await.unwrap()).await;
+    assert_eq!(r.body, json!({"data": ""}));
+    assert_eq!(emulator.executions("p_x", "echo"), 0);
+}
+
+#[tokio::test]
+async fn soft_error() {
+    let emulator = setup().await;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::SoftError("quota used up".into()),
+        Times::Once,
+    );
+    let r = call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, json!({"data": {"error": "quota used up"}}));
+    assert_eq!(emulator.executions("p_x", "echo"), 0);
+}
+
+#[tokio::test]
+async fn invalid_status_becomes_500() {
+    let emulator = setup().await;
+    let fault = Fault::Status {
+        status: 42,
+        code: "WEIRD".into(),
+        message: "m".into(),
+    };
+    emulator.inject(Target::function("p_x", "echo"), fault, Times::Once);
+    assert_error(
+        &call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await,
+        500,
+        "WEIRD",
+    );
+}
+
+#[tokio::test]
+async fn faults_apply_before_the_app_is_looked_up() {
+    let emulator = setup().await;
+    emulator.inject(
+        Target::function("p_ghost", "fn"),
+        Fault::ExpiredToken,
+        Times::Once,
+    );
+    let r = call(&emulator, "p_ghost", "fn", json!({}), &Creds::default()).await;
+    assert_error(&r, 401, "TOKEN_EXPIRED");
+    assert_eq!(emulator.calls("p_ghost", "fn"), 1);
+    let r = call(&emulator, "p_ghost", "fn", json!({}), &Creds::default()).await;
+    assert_error(&r, 404, "APP_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn token_faults_replace_the_mint() {
+    let emulator = setup().await;
+    let status = Fault::Status {
+        status: 500,
+        code: "INTERNAL".into(),
+        message: "oops".into(),
+    };
+    emulator.inject(Target::Token, status, Times::Once);
+    emulator.inject(Target::Token, Fault::HtmlBadGateway, Times::Once);
+    emulator.inject(
+        Target::Token,
+        Fault::Delay(Duration::from_millis(100)),
+        Times::Once,
+    );
+    assert_error(&mint(&emulator, "p_x").await, 500, "INTERNAL");
+    assert_eq!(emulator.counters().token_mints, 0);
+    let r = client()
+        .post(format!("{}/api/token", emulator.base_url()))
+        .json(&json!({"app": "p_x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    assert_eq!(emulator.counters().token_mints, 0);
+    let started = Instant::now();
+    let r = mint(&emulator, "p_x").await;
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert_eq!(r.status, 200);
+    assert_eq!(emulator.counters().token_mints, 1);
+}
+
+#[tokio::test]
+async fn guest_faults_replace_the_sign_in() {
+    let emulator = setup().await;
+    emulator.inject(
+        Target::Guest,
+        Fault::RateLimited {
+            retry_after: Some(1),
+        },
+        Times::Once,
+    );
+    let guest = || {
+        client()
+            .post(format!("{}/api/p_x/auth/guest", emulator.base_url()))
+            .json(&json!({"deviceSecret": secret('g')}))
+            .send()
+    };
+    let r = reply(guest().await.unwrap()).await;
+    assert_error(&r, 429, "RATE_LIMITED");
+    assert_eq!(emulator.counters().guest_sign_ins, 0);
+    let r = reply(guest().await.unwrap()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(emulator.counters().guest_sign_ins, 1);
+}
