@@ -7,3 +7,9 @@ use proc_macro::TokenStream;
 pub fn function(_args: TokenStream, item: TokenStream) -> TokenStream {
     item
 }
+
+/// Binds every bodyless `async fn` of a trait to a Gipity serverless function.
+#[proc_macro_attribute]
+pub fn functions(_args: TokenStream, item: TokenStream) -> TokenStream {
+    item
+}

@@ -1,0 +1,226 @@
+//! The one error type of the runtime.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::Challenge;
+
+/// `Result` with this crate's [`Error`] as the default error type.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Everything that can go wrong when calling a Gipity function.
+///
+/// No variant ever carries a credential: tokens, cookies, keys and device secrets are redacted
+/// from `Debug` and `Display`, URLs are stripped from transport errors, and response excerpts
+/// have token-like runs replaced by `[redacted]`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be sent or its response could not be read (connection refused or
+    /// reset, DNS, TLS). The URL is stripped from the source error.
+    #[error("request to the gipity api failed")]
+    Transport(#[source] reqwest::Error),
+
+    /// The call, or reading its response, took longer than the configured timeout.
+    #[error("request timed out after {0:?}")]
+    Timeout(Duration),
+
+    /// The API answered with a non-success status and the platform's error envelope
+    /// `{"error": {"code", "message"}}` (or no envelope at all).
+    #[error("{}", HttpDisplay { status: *status, code: code.as_deref(), message: message.as_deref() })]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The platform's error code, such as `FUNCTION_ERROR` or `FORBIDDEN`.
+        code: Option<String>,
+        /// The platform's error message.
+        message: Option<String>,
+    },
+
+    /// The response body was not the JSON the protocol promises (an HTML error page, a
+    /// truncated body, a `data` of the wrong shape).
+    #[error("unexpected response body (status {status}): {detail}; body starts: {excerpt}")]
+    Decode {
+        /// The HTTP status of the response.
+        status: u16,
+        /// What did not match, with token-like values redacted.
+        detail: String,
+        /// The start of the body, with token-like values redacted.
+        excerpt: String,
+    },
+
+    /// The response body is larger than the client's limit; reading stopped at the limit.
+    #[error("response body exceeds the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The HTTP status of the response.
+        status: u16,
+        /// The limit, in bytes (see [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+        limit: u64,
+    },
+
+    /// The user must sign in (`LOGIN_REQUIRED`), and the auth handler did not resolve it.
+    /// The challenge says where to send the user; [`Challenge::outcome`] says what the handler
+    /// reported, if there was one.
+    #[error("sign-in required")]
+    LoginRequired(Box<Challenge>),
+
+    /// The user is signed in but has not granted this app the permissions the function needs
+    /// (`CONSENT_REQUIRED`), and the auth handler did not resolve it.
+    #[error("consent required")]
+    ConsentRequired(Box<Challenge>),
+
+    /// The API answered 429. `retry_after` is the server's `Retry-After`, when it sent one.
+    #[error("rate limited by the gipity api")]
+    RateLimited {
+        /// How long the server asked the caller to wait.
+        retry_after: Option<Duration>,
+    },
+
+    /// The credential the call needs could not be obtained, so the call was not sent
+    /// (fail closed). `source` is why the mint or sign-in failed, when one was attempted.
+    #[error("{credential} unavailable")]
+    CredentialUnavailable {
+        /// Which credential.
+        credential: CredentialKind,
+        /// Why it could not be obtained.
+        #[source]
+        source: Option<Arc<Error>>,
+    },
+
+    /// A function that "fails softly" answered `{"data": {"error": "..."}}` and the binding
+    /// opted in to treating that as an error.
+    #[error("function `{function}` reported an error: {message}")]
+    Function {
+        /// The remote function name.
+        function: String,
+        /// The `error` string the function returned.
+        message: String,
+    },
+
+    /// The arguments could not be serialized to JSON.
+    #[error("could not serialize the arguments")]
+    Encode(#[source] serde_json::Error),
+
+    /// The client configuration, or a value given to it, is invalid.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(Cow<'static, str>),
+
+    /// The call itself is invalid (a function name that is not a safe path segment, a client
+    /// that cannot make this kind of call); nothing was sent.
+    #[error("invalid request: {0}")]
+    InvalidRequest(Cow<'static, str>),
+
+    /// A free function stub was called outside [`Client::scope`](crate::Client::scope) and no
+    /// client was installed with [`Client::install`](crate::Client::install).
+    #[error(
+        "no gipity client: call `Client::install` once, or run the call inside `client.scope(..)`"
+    )]
+    NoClient,
+}
+
+/// Which credential [`Error::CredentialUnavailable`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CredentialKind {
+    /// The app token from `POST /api/token`, sent as `X-App-Token`.
+    AppToken,
+    /// The app-player token from `POST /api/<app>/auth/guest`, sent as a bearer token.
+    PlayerToken,
+    /// No credential at all: the client is anonymous, and the function is not `public`.
+    None,
+}
+
+impl fmt::Display for CredentialKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::AppToken => "app token",
+            Self::PlayerToken => "player token",
+            Self::None => "credential (the client is anonymous)",
+        })
+    }
+}
+
+struct HttpDisplay<'a> {
+    status: u16,
+    code: Option<&'a str>,
+    message: Option<&'a str>,
+}
+
+impl fmt::Display for HttpDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the gipity api answered status {}", self.status)?;
+        if let Some(code) = self.code {
+            write!(f, " ({code})")?;
+        }
+        if let Some(message) = self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// Whether the same call may succeed if made again later: transport failures, timeouts,
+    /// rate limits, 502/503/504, and credentials that could not be obtained for one of those
+    /// reasons. The runtime never retries a call that may have executed; this tells the caller
+    /// when doing so is reasonable (if the function is idempotent).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport(_) | Self::Timeout(_) | Self::RateLimited { .. } => true,
+            Self::Http { status, .. } | Self::Decode { status, .. } => {
+                matches!(status, 502..=504)
+            }
+            Self::CredentialUnavailable {
+                source: Some(source),
+                ..
+            } => source.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status, for errors that come from a response.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Http { status, .. }
+            | Self::Decode { status, .. }
+            | Self::BodyTooLarge { status, .. } => Some(*status),
+            Self::LoginRequired(_) => Some(401),
+            Self::ConsentRequired(_) => Some(403),
+            Self::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The platform's error code (`LOGIN_REQUIRED`, `FUNCTION_ERROR`, ...), when there is one.
+    #[must_use]
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Http { code, .. } => code.as_deref(),
+            Self::LoginRequired(_) => Some("LOGIN_REQUIRED"),
+            Self::ConsentRequired(_) => Some("CONSENT_REQUIRED"),
+            Self::RateLimited { .. } => Some("RATE_LIMITED"),
+            _ => None,
+        }
+    }
+
+    /// The login or consent challenge, for [`Error::LoginRequired`] and [`Error::ConsentRequired`].
+    #[must_use]
+    pub fn challenge(&self) -> Option<&Challenge> {
+        match self {
+            Self::LoginRequired(challenge) | Self::ConsentRequired(challenge) => Some(challenge),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn transport(error: reqwest::Error, timeout: Duration) -> Self {
+        if error.is_timeout() {
+            Self::Timeout(timeout)
+        } else {
+            Self::Transport(error.without_url())
+        }
+    }
+}

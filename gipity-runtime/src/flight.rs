@@ -1,0 +1,107 @@
+//! Single-flight: many callers, one piece of work.
+//!
+//! Used for the app token, the player token and the login/consent interaction. Callers that
+//! arrive while a run is in flight wait for it and share its result, success or failure, so N
+//! concurrent cold calls cause exactly one mint, and a failed mint fails them all (fail closed)
+//! instead of being retried N times. A run whose future is dropped leaves nothing behind: the
+//! next waiter starts its own.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::Error;
+
+/// The result of one run, shared by everyone who waited for it.
+pub(crate) type Shared<T> = Result<T, Arc<Error>>;
+
+pub(crate) struct Flight<T> {
+    slot: Mutex<Slot<T>>,
+    gate: tokio::sync::Mutex<()>,
+}
+
+struct Slot<T> {
+    /// Bumped by every finished run; lets a waiter tell whether a run finished while it waited.
+    generation: u64,
+    result: Option<Shared<T>>,
+}
+
+impl<T: Clone> Flight<T> {
+    pub(crate) fn new() -> Self {
+        Self {
+            slot: Mutex::new(Slot {
+                generation: 0,
+                result: None,
+            }),
+            gate: tokio::sync::Mutex::const_new(()),
+        }
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Slot<T>> {
+        // The slot holds plain data and no code runs under the lock, so a poisoned lock still
+        // holds a consistent value.
+        self.slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The generation of the last finished run (0 before any).
+    pub(crate) fn generation(&self) -> u64 {
+        self.slot().generation
+    }
+
+    /// The value of the last run if `usable` accepts it, with that run's generation.
+    pub(crate) fn current(&self, usable: impl Fn(&T) -> bool) -> Result<(T, u64), u64> {
+        let slot = self.slot();
+        match &slot.result {
+            Some(Ok(value)) if usable(value) => Ok((value.clone(), slot.generation)),
+            _ => Err(slot.generation),
+        }
+    }
+
+    /// Runs `work`, unless the result of another run can be shared: an error from a run that
+    /// finished after the caller saw generation `seen`, or a value `usable` accepts (its second
+    /// argument says whether that value's run finished after `seen`).
+    pub(crate) async fn run<F, Fut>(
+        &self,
+        seen: u64,
+        usable: impl Fn(&T, bool) -> bool,
+        work: F,
+    ) -> (Shared<T>, u64)
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let _gate = self.gate.lock().await;
+        {
+            let slot = self.slot();
+            let newer = slot.generation != seen;
+            match &slot.result {
+                Some(Ok(value)) if usable(value, newer) => {
+                    return (Ok(value.clone()), slot.generation);
+                }
+                Some(Err(error)) if newer => {
+                    return (Err(Arc::clone(error)), slot.generation);
+                }
+                _ => {}
+            }
+        }
+        let result = work().await.map_err(Arc::new);
+        let mut slot = self.slot();
+        slot.generation += 1;
+        slot.result = Some(result.clone());
+        (result, slot.generation)
+    }
+
+    /// Forgets the value of run `generation` (a server rejected it); a later run replaces it.
+    /// Does nothing if a newer run has already replaced it.
+    pub(crate) fn invalidate(&self, generation: u64) {
+        let mut slot = self.slot();
+        if slot.generation == generation {
+            slot.result = None;
+        }
+    }
+
+    /// Forgets whatever is cached.
+    pub(crate) fn clear(&self) {
+        self.slot().result = None;
+    }
+}
