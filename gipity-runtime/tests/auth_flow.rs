@@ -1,0 +1,262 @@
+//! LOGIN_REQUIRED and CONSENT_REQUIRED: the handler, the single retry, the typed challenge.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{APP, builder, emulator, login_handler, session_client};
+use gipity_runtime::{
+    AuthOutcome, AuthStatus, Challenge, ChallengeKind, CookieJar, Credentials, Error, Permissions,
+};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn login_required_without_handler_carries_the_challenge() {
+    let emu = emulator().await;
+    let client = builder(&emu)
+        .return_url(format!("{}/app/", emu.base_url()))
+        .build()
+        .unwrap();
+    let err = client
+        .call::<Value, _>("whoami", &json!({}))
+        .await
+        .unwrap_err();
+    let Error::LoginRequired(challenge) = &err else {
+        panic!("expected LoginRequired, got {err:?}");
+    };
+    assert_eq!(challenge.kind(), ChallengeKind::Login);
+    assert!(
+        challenge
+            .url()
+            .as_str()
+            .starts_with(&format!("{}/api/auth/login?", emu.base_url()))
+    );
+    assert!(
+        challenge
+            .url()
+            .query_pairs()
+            .any(|(k, v)| k == "app" && v == APP)
+    );
+    assert!(
+        challenge
+            .popup_url()
+            .query_pairs()
+            .any(|(k, v)| k == "mode" && v == "popup")
+    );
+    let redirect = challenge.redirect_url().unwrap();
+    let back = redirect
+        .query_pairs()
+        .find(|(k, _)| k == "return")
+        .unwrap()
+        .1;
+    assert_eq!(back, format!("{}/app/", emu.base_url()));
+    assert_eq!(challenge.outcome(), None);
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(emu.executions(APP, "whoami"), 0);
+}
+
+#[tokio::test]
+async fn handler_signs_in_and_the_call_is_retried_once() {
+    let emu = emulator().await;
+    let jar = CookieJar::new();
+    let user = emu.create_user("Carol");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let client = builder(&emu)
+        .credentials(Credentials::session_with_jar(jar.clone()))
+        .on_auth_required(login_handler(&emu, jar, user.clone(), runs.clone()))
+        .build()
+        .unwrap();
+    let me: Value = client.call("whoami", &json!({})).await.unwrap();
+    assert_eq!(me["guid"], json!(user.guid));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(emu.calls(APP, "whoami"), 2);
+    assert_eq!(emu.executions(APP, "whoami"), 1);
+    // Signed in now: no more interactions.
+    let _: Value = client.call("whoami", &json!({})).await.unwrap();
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_share_one_interaction() {
+    let emu = emulator().await;
+    let jar = CookieJar::new();
+    let user = emu.create_user("Dan");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let client = builder(&emu)
+        .credentials(Credentials::session_with_jar(jar.clone()))
+        .on_auth_required(login_handler(&emu, jar, user, runs.clone()))
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.call::<Value, _>("whoami", &json!({})).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "one interaction for ten calls"
+    );
+    assert_eq!(emu.executions(APP, "whoami"), 10);
+}
+
+#[tokio::test]
+async fn refused_login_is_a_typed_error_with_the_outcome() {
+    let emu = emulator().await;
+    let client = builder(&emu)
+        .on_auth_required(|_: Challenge| async { AuthOutcome::Denied })
+        .build()
+        .unwrap();
+    let err = client
+        .call::<Value, _>("whoami", &json!({}))
+        .await
+        .unwrap_err();
+    let Error::LoginRequired(challenge) = err else {
+        panic!("expected LoginRequired");
+    };
+    assert_eq!(challenge.outcome(), Some(AuthOutcome::Denied));
+    assert_eq!(
+        emu.calls(APP, "whoami"),
+        1,
+        "a refused login is not retried"
+    );
+}
+
+#[tokio::test]
+async fn handler_that_claims_success_without_signing_in_is_not_looped() {
+    let emu = emulator().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let client = builder(&emu)
+        .on_auth_required(move |_: Challenge| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { AuthOutcome::Completed }
+        })
+        .build()
+        .unwrap();
+    let err = client
+        .call::<Value, _>("whoami", &json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::LoginRequired(_)));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(emu.calls(APP, "whoami"), 2, "one retry, then the error");
+}
+
+#[tokio::test]
+async fn consent_required_then_granted() {
+    let emu = emulator().await;
+    let user = emu.create_user("Erin");
+    emu.grant_consent(&user, APP, Permissions::IDENTITY.bits());
+    let jar = CookieJar::new();
+    let client = builder(&emu)
+        .credentials(Credentials::session_with_jar(jar.clone()).with_cookies(emu.sign_in(&user)))
+        .build()
+        .unwrap();
+    // `ai` needs IDENTITY | AI: without a handler the consent challenge comes back.
+    let err = client.call::<Value, _>("ai", &json!({})).await.unwrap_err();
+    let Error::ConsentRequired(challenge) = &err else {
+        panic!("expected ConsentRequired, got {err:?}");
+    };
+    assert_eq!(challenge.kind(), ChallengeKind::Consent);
+    assert!(
+        challenge
+            .url()
+            .query_pairs()
+            .any(|(k, v)| k == "permissions" && v == "5")
+    );
+    assert_eq!(err.status(), Some(403));
+
+    let runs = Arc::new(AtomicUsize::new(0));
+    let client = builder(&emu)
+        .credentials(Credentials::session_with_jar(jar.clone()))
+        .on_auth_required(login_handler(&emu, jar, user, runs.clone()))
+        .build()
+        .unwrap();
+    let v: String = client.call("ai", &json!({})).await.unwrap();
+    assert_eq!(v, "ai result");
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn consent_refused_is_a_typed_error() {
+    let emu = emulator().await;
+    let (client, _) = common::signed_in_client(&emu);
+    let client = builder(&emu)
+        .credentials(Credentials::session().with_cookies(cookie_of(&emu, &client).await))
+        .on_auth_required(|_: Challenge| async { AuthOutcome::Denied })
+        .build()
+        .unwrap();
+    let err = client.call::<Value, _>("ai", &json!({})).await.unwrap_err();
+    let Error::ConsentRequired(challenge) = err else {
+        panic!("expected ConsentRequired");
+    };
+    assert_eq!(challenge.outcome(), Some(AuthOutcome::Denied));
+}
+
+/// The session cookie the signed-in client sends.
+async fn cookie_of(emu: &gipity_emulator::Emulator, client: &gipity_runtime::Client) -> String {
+    let _: Value = client.call("whoami", &json!({})).await.unwrap();
+    let request = emu.requests().pop().unwrap();
+    request
+        .headers
+        .into_iter()
+        .find(|(n, _)| n == "cookie")
+        .map(|(_, v)| v)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn auth_status_and_me() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    match client.auth_status(Permissions::IDENTITY).await.unwrap() {
+        AuthStatus::SignedOut { login } => assert_eq!(login.kind(), ChallengeKind::Login),
+        other => panic!("expected signed out, got {other:?}"),
+    }
+    assert_eq!(client.me().await.unwrap(), None);
+
+    let user = emu.create_user("Frank");
+    emu.grant_consent(&user, APP, 1);
+    let client = builder(&emu)
+        .credentials(Credentials::session().with_cookies(emu.sign_in(&user)))
+        .build()
+        .unwrap();
+    match client.auth_status(Permissions::IDENTITY).await.unwrap() {
+        AuthStatus::SignedIn { user: signed_in } => assert_eq!(signed_in.guid, user.guid),
+        other => panic!("expected signed in, got {other:?}"),
+    }
+    match client
+        .auth_status(Permissions::IDENTITY | Permissions::AI)
+        .await
+        .unwrap()
+    {
+        AuthStatus::NeedsConsent { consent, .. } => {
+            assert_eq!(consent.kind(), ChallengeKind::Consent);
+        }
+        other => panic!("expected needs consent, got {other:?}"),
+    }
+    assert_eq!(client.me().await.unwrap().map(|u| u.guid), Some(user.guid));
+}
+
+#[tokio::test]
+async fn member_functions_need_membership() {
+    let emu = emulator().await;
+    let (client, user) = common::signed_in_client(&emu);
+    let err = client
+        .call::<Value, _>("secret", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.code(), Some("FORBIDDEN"));
+    emu.app(APP).add_member(&user);
+    let v: String = client.call("secret", &json!({})).await.unwrap();
+    assert_eq!(v, "the member secret");
+}

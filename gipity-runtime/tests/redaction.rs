@@ -1,0 +1,237 @@
+//! No secret (app token, player token, cookie, API key, bearer, device secret) ever appears in
+//! `Debug` or `Display` of anything the runtime hands out, nor in its logs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{APP, builder, emulator};
+use gipity_emulator::{Fault, Target, Times};
+use gipity_runtime::{
+    AuthOutcome, Challenge, Client, CookieJar, Credentials, Error, RemoteFunction,
+};
+use serde_json::{Value, json};
+
+/// Collects everything the `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn no_secret_in_debug_display_or_trace_output() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emu = emulator().await;
+    let user = emu.create_user("Ivy");
+    emu.grant_consent(&user, APP, 1);
+    let cookie = emu.sign_in(&user);
+    let api_key = emu.app(APP).api_key();
+    let account_token = emu.account_token(&user);
+    let device_secret = "device-secret-0123456789-abcdefghijklmnop".to_owned();
+
+    let mut formatted = Vec::new();
+    let mut record = |what: &str, debug: String, display: Option<String>| {
+        formatted.push(format!("{what}: {debug}"));
+        if let Some(display) = display {
+            formatted.push(format!("{what}: {display}"));
+        }
+    };
+
+    // Every credential type, and every client built from one.
+    let jar = CookieJar::new();
+    let credentials = [
+        Credentials::session().with_cookies(cookie.clone()),
+        Credentials::session_with_jar(jar.clone()).with_cookies(cookie.clone()),
+        Credentials::player(device_secret.clone()),
+        Credentials::player_named(device_secret.clone(), "P"),
+        Credentials::api_key(api_key.clone()),
+        Credentials::bearer(account_token.clone()),
+        Credentials::anonymous(),
+    ];
+    let mut clients = Vec::new();
+    for creds in credentials {
+        record("credentials", format!("{creds:?}"), None);
+        let b = builder(&emu).credentials(creds);
+        record("builder", format!("{b:?}"), None);
+        let client = b
+            .on_auth_required(|_: Challenge| async { AuthOutcome::Denied })
+            .build()
+            .unwrap();
+        record("client", format!("{client:?}"), None);
+        clients.push(client);
+    }
+    record("jar", format!("{jar:?}"), None);
+
+    // A full run: calls that succeed, refresh, and fail in every way the emulator can make.
+    let mut errors: Vec<Error> = Vec::new();
+    for client in &clients {
+        for name in ["echo", "whoami", "secret", "ai", "boom", "missing"] {
+            if let Err(e) = client.call::<Value, _>(name, &json!({"k": "v"})).await {
+                errors.push(e);
+            }
+        }
+    }
+    let session = &clients[0];
+    emu.expire_tokens();
+    let _: Value = session.call("echo", &json!(1)).await.unwrap();
+    let faults = [
+        Fault::ExpiredToken,
+        Fault::HtmlBadGateway,
+        Fault::MalformedJson,
+        Fault::Truncated,
+        Fault::RateLimited {
+            retry_after: Some(3600),
+        },
+        Fault::LargeBody(32 * 1024 * 1024),
+        Fault::Status {
+            status: 500,
+            code: "X".into(),
+            message: "y".into(),
+        },
+        Fault::SoftError("soft".into()),
+    ];
+    for fault in faults {
+        emu.inject(Target::function(APP, "echo"), fault, Times::Always);
+        let function = RemoteFunction::new("echo").soft_errors(true);
+        if let Err(e) = session
+            .call_function::<Value, _>(&function, &json!({}))
+            .await
+        {
+            errors.push(e);
+        }
+        emu.clear_faults();
+    }
+    emu.inject(
+        Target::function(APP, "echo"),
+        Fault::Delay(Duration::from_millis(500)),
+        Times::Once,
+    );
+    let slow = RemoteFunction::new("echo").timeout(Duration::from_millis(50));
+    errors.push(
+        session
+            .call_function::<Value, _>(&slow, &json!({}))
+            .await
+            .unwrap_err(),
+    );
+    emu.inject(Target::Token, Fault::HtmlBadGateway, Times::Always);
+    session.clear_tokens();
+    errors.push(
+        session
+            .call::<Value, _>("whoami", &json!({}))
+            .await
+            .unwrap_err(),
+    );
+    emu.clear_faults();
+    errors.push(
+        Client::builder("p_x")
+            .credentials(Credentials::api_key("p_x"))
+            .build()
+            .unwrap_err(),
+    );
+    errors.push(
+        session
+            .call::<Value, _>("../x", &json!({}))
+            .await
+            .unwrap_err(),
+    );
+    errors.push(Client::current().unwrap_err());
+
+    let mut kinds = std::collections::BTreeSet::new();
+    for error in &errors {
+        kinds.insert(
+            format!("{error:?}")
+                .split(['(', ' ', '{'])
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+        let mut chain = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(s) = source {
+            chain.push_str(&format!(" <- {s} / {s:?}"));
+            source = s.source();
+        }
+        record("error", format!("{error:?}"), Some(chain));
+        if let Some(challenge) = error.challenge() {
+            record(
+                "challenge",
+                format!("{challenge:?}"),
+                Some(challenge.url().to_string()),
+            );
+        }
+    }
+    for expected in [
+        "Timeout",
+        "Http",
+        "Decode",
+        "BodyTooLarge",
+        "LoginRequired",
+        "ConsentRequired",
+        "RateLimited",
+        "CredentialUnavailable",
+        "Function",
+        "InvalidConfig",
+        "InvalidRequest",
+        "NoClient",
+    ] {
+        assert!(
+            kinds.contains(expected),
+            "variant {expected} was produced: {kinds:?}"
+        );
+    }
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("gipity.call"), "the run was traced");
+    let session_value = cookie.split_once('=').unwrap().1.to_owned();
+    // Every token the emulator saw on the wire (app tokens, player tokens).
+    let tokens: Vec<String> = emu
+        .requests()
+        .into_iter()
+        .flat_map(|request| request.headers)
+        .filter_map(|(name, value)| match name.as_str() {
+            "x-app-token" => Some(value),
+            "authorization" => value.strip_prefix("Bearer ").map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        tokens.iter().any(|t| t.starts_with("eyJ")),
+        "app tokens were sent"
+    );
+    let mut secrets = vec![session_value, api_key, account_token, device_secret];
+    secrets.extend(tokens);
+    let everything = format!("{}\n{}", formatted.join("\n"), logs);
+    for secret in &secrets {
+        assert!(
+            !everything.contains(secret.as_str()),
+            "a secret leaked: {}...",
+            &secret[..6]
+        );
+    }
+}

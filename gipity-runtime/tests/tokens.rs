@@ -1,0 +1,212 @@
+//! The app token: one mint for many cold callers, proactive refresh, refresh on rejection,
+//! fail closed when minting fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{APP, emulator, session_client};
+use gipity_emulator::{Fault, Target, Times};
+use gipity_runtime::{Auth, CredentialKind, Error, RemoteFunction};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_cold_calls_mint_once() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    let calls = (0..200).map(|i| {
+        let client = client.clone();
+        tokio::spawn(async move { client.call::<Value, _>("echo", &json!({ "i": i })).await })
+    });
+    let results = futures_join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok), "every call succeeds");
+    assert_eq!(emu.counters().token_mints, 1);
+    assert_eq!(emu.executions(APP, "echo"), 200);
+}
+
+#[tokio::test]
+async fn warm_calls_reuse_the_token() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    for i in 0..20 {
+        let _: Value = client.call("echo", &json!(i)).await.unwrap();
+    }
+    assert_eq!(emu.counters().token_mints, 1);
+    assert_eq!(
+        emu.counters().http_requests,
+        21,
+        "one mint, then one request per call"
+    );
+}
+
+#[tokio::test]
+async fn token_is_refreshed_before_it_expires() {
+    let emu = emulator().await;
+    emu.set_token_ttl(Duration::from_secs(1));
+    let client = session_client(&emu);
+    let _: Value = client.call("echo", &json!(1)).await.unwrap();
+    // A 1 s token is refreshed 250 ms early; after 900 ms it is no longer used.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let _: Value = client.call("echo", &json!(2)).await.unwrap();
+    assert_eq!(emu.counters().token_mints, 2);
+    assert_eq!(emu.calls(APP, "echo"), 2, "no call was rejected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_expiring_mid_run_is_refreshed_once_for_all_callers() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    let _: Value = client.call("echo", &json!(0)).await.unwrap();
+    emu.expire_tokens();
+    let calls = (0..50).map(|i| {
+        let client = client.clone();
+        tokio::spawn(async move { client.call::<Value, _>("echo", &json!(i)).await })
+    });
+    let results = futures_join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(
+        emu.counters().token_mints,
+        2,
+        "one refresh for every rejected caller"
+    );
+    assert_eq!(emu.executions(APP, "echo"), 51);
+}
+
+#[tokio::test]
+async fn invalid_token_is_retried_once_never_twice() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    // Every answer is a 401 TOKEN_EXPIRED: the call refreshes once, retries once, then fails.
+    emu.inject(
+        Target::function(APP, "echo"),
+        Fault::ExpiredToken,
+        Times::Always,
+    );
+    let err = client
+        .call::<Value, _>("echo", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(err.code(), Some("TOKEN_EXPIRED"));
+    assert_eq!(emu.calls(APP, "echo"), 2);
+    assert_eq!(emu.executions(APP, "echo"), 0);
+    assert_eq!(emu.counters().token_mints, 2);
+}
+
+#[tokio::test]
+async fn one_rejection_then_success() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    emu.inject(
+        Target::function(APP, "echo"),
+        Fault::ExpiredToken,
+        Times::Once,
+    );
+    let v: Value = client.call("echo", &json!("ok")).await.unwrap();
+    assert_eq!(v, json!("ok"));
+    assert_eq!(emu.calls(APP, "echo"), 2);
+    assert_eq!(emu.executions(APP, "echo"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_mint_fails_closed_for_every_waiting_caller() {
+    let emu = emulator().await;
+    // A slow failure, so that every caller is waiting on the one mint when it fails.
+    emu.inject(
+        Target::Token,
+        Fault::Slow {
+            delay: Duration::from_millis(300),
+            then: Box::new(Fault::Status {
+                status: 503,
+                code: "UNAVAILABLE".into(),
+                message: "down for maintenance".into(),
+            }),
+        },
+        Times::Once,
+    );
+    let client = session_client(&emu);
+    let calls = (0..20).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.call::<Value, _>("whoami", &json!({})).await })
+    });
+    for result in futures_join_all(calls).await {
+        match result.unwrap_err() {
+            Error::CredentialUnavailable {
+                credential: CredentialKind::AppToken,
+                source: Some(source),
+            } => assert_eq!(source.status(), Some(503)),
+            other => panic!("expected a credential error, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        emu.calls(APP, "whoami"),
+        0,
+        "nothing was sent without a token"
+    );
+    assert_eq!(
+        emu.requests()
+            .iter()
+            .filter(|r| r.path == "/api/token")
+            .count(),
+        1,
+        "one mint attempt for twenty waiting callers"
+    );
+    // The next call mints again and succeeds as far as the token goes.
+    let v: Value = client.call("echo", &json!(1)).await.unwrap();
+    assert_eq!(v, json!(1));
+}
+
+#[tokio::test]
+async fn public_function_goes_out_without_a_token_when_minting_fails() {
+    let emu = emulator().await;
+    emu.inject(Target::Token, Fault::HtmlBadGateway, Times::Always);
+    let client = session_client(&emu);
+    let v: Value = client
+        .call_function(
+            &RemoteFunction::new("echo").auth(Auth::Public),
+            &json!("anon"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!("anon"));
+    let last = emu.requests().pop().unwrap();
+    assert!(!last.headers.iter().any(|(n, _)| n == "x-app-token"));
+}
+
+#[tokio::test]
+async fn slow_token_endpoint_times_out_as_credential_unavailable() {
+    let emu = emulator().await;
+    emu.inject(
+        Target::Token,
+        Fault::Delay(Duration::from_millis(800)),
+        Times::Once,
+    );
+    let client = common::builder(&emu)
+        .timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let err = client
+        .call::<Value, _>("echo", &json!({}))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::CredentialUnavailable {
+            source: Some(source),
+            ..
+        } => {
+            assert!(matches!(**source, Error::Timeout(_)), "{source:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.is_retryable());
+}
+
+async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        out.push(handle.await.expect("task completes"));
+    }
+    out
+}
