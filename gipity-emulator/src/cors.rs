@@ -19,11 +19,12 @@ const REQUEST_PRIVATE_NETWORK: &str = "access-control-request-private-network";
 /// Private Network Access answer (Chromium).
 const ALLOW_PRIVATE_NETWORK: &str = "access-control-allow-private-network";
 
-/// The middleware: answers preflights on `/api` paths and decorates every
-/// response to an allowed origin.
+/// The middleware: answers preflights on `/api` and `/__emulator` paths and
+/// decorates every response to an allowed origin.
 pub(crate) async fn layer(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let is_api = path == "/api" || path.starts_with("/api/");
+    let is_api =
+        path == "/api" || path.starts_with("/api/") || crate::controls::is_control_path(path);
     let origin = request
         .headers()
         .get(ORIGIN)

@@ -1,14 +1,19 @@
 //! The demo app `p_demo`, served by the binary and by `builder().demo(true)`.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::Emulator;
-use crate::model::{Auth, FnError, User};
+use crate::model::{Auth, FnError, User, permissions};
 
 /// The demo app's GUID.
 pub const DEMO_APP: &str = "p_demo";
 /// The demo user's display name (a member of the demo app).
 pub const DEMO_USER: &str = "Demo User";
+
+/// The longest wait of the demo function `slow`, in milliseconds.
+const MAX_SLOW_MS: u64 = 10_000;
 
 /// Registers the demo app and its user on `emulator`; returns the user.
 pub(crate) fn install(emulator: &Emulator) -> User {
@@ -24,10 +29,33 @@ pub(crate) fn install(emulator: &Emulator) -> User {
                 "secret": "the demo app's secret",
                 "for": call.user.map(|u| u.display_name),
             }))
+        })
+        .function_with_permissions(
+            "consented-ai",
+            Auth::User,
+            permissions::IDENTITY | permissions::AI,
+            |_| Ok(json!({ "ok": true })),
+        )
+        // Asynchronous, so a waiting call holds up no other request.
+        .async_function("slow", Auth::Public, |call| async move {
+            let ms = slow_ms(&call.body)?;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(call.body)
         });
     let user = emulator.create_user(DEMO_USER);
     app.add_member(&user);
     user
+}
+
+/// `{"ms": N}` -> how long `slow` waits: N capped at [`MAX_SLOW_MS`], 0 when absent.
+fn slow_ms(body: &Value) -> Result<u64, FnError> {
+    match body.get("ms") {
+        None | Some(Value::Null) => Ok(0),
+        Some(ms) => ms
+            .as_u64()
+            .map(|ms| ms.min(MAX_SLOW_MS))
+            .ok_or_else(|| FnError::new("`ms` must be a whole number of milliseconds")),
+    }
 }
 
 /// `{a, b}` -> `a + b`; integers stay integers while they fit.
@@ -53,8 +81,17 @@ fn add(body: &Value) -> Result<Value, FnError> {
 
 #[cfg(test)]
 mod tests {
-    use super::add;
+    use super::{add, slow_ms};
     use serde_json::json;
+
+    #[test]
+    fn slow_waits_are_capped() {
+        assert_eq!(slow_ms(&json!({})), Ok(0));
+        assert_eq!(slow_ms(&json!({"ms": 250})), Ok(250));
+        assert_eq!(slow_ms(&json!({"ms": 999_999})), Ok(10_000));
+        assert!(slow_ms(&json!({"ms": -1})).is_err());
+        assert!(slow_ms(&json!({"ms": "5"})).is_err());
+    }
 
     #[test]
     fn adds() {

@@ -12,6 +12,8 @@
 //! | `POST /api/<app>/fn/<name>` | runs a registered closure: `{"data": <value>}` |
 //! | `POST /api/<app>/auth/guest` | app-player sign-in: `{"data":{"token","expiresIn","user"}}` |
 //! | `GET/POST /api/auth/login`, `/api/auth/consent` | login and consent pages |
+//! | `POST /api/auth/logout` | ends the session of the cookie and clears the cookie |
+//! | `/__emulator/...` | test controls over HTTP, when [`EmulatorBuilder::test_controls`] is on |
 //!
 //! Errors use the platform envelope `{"error":{"code","message"}}`;
 //! `LOGIN_REQUIRED` carries `error.loginUrl` and `CONSENT_REQUIRED` carries
@@ -21,6 +23,39 @@
 //! Tests drive it through an [`Emulator`] handle: register apps and functions,
 //! create and sign in users, control token lifetimes, inject [`Fault`]s and read
 //! counters.
+//!
+//! # Test controls over HTTP
+//!
+//! Tests that cannot hold an [`Emulator`] (a wasm test in a browser, a
+//! WebDriver test driving the binary) get the same controls over HTTP when
+//! [`EmulatorBuilder::test_controls`] (the binary's `--test-controls`) is on.
+//! They take and answer JSON, get CORS like the API, and are neither recorded
+//! in [`Emulator::requests`] nor counted in [`Counters::http_requests`]. When
+//! the controls are off, every `/__emulator/` path answers `404 NOT_FOUND`.
+//!
+//! | control | body or query | does |
+//! |---|---|---|
+//! | `POST /__emulator/reset` | | [`Emulator::reset`] |
+//! | `POST /__emulator/expire-tokens` | | [`Emulator::expire_tokens`] |
+//! | `POST /__emulator/expire-player-tokens` | | [`Emulator::expire_player_tokens`] |
+//! | `POST /__emulator/token-ttl` | `{"seconds": N}` | [`Emulator::set_token_ttl`] |
+//! | `POST /__emulator/auto` | `{"decision": "approve"\|"deny"\|"close"\|"none", "user"?, "delayMs"?}` | [`Emulator::set_auto_decision`] |
+//! | `POST /__emulator/fault` | `{"target", "fault", "times"?}` | [`Emulator::inject`] |
+//! | `POST /__emulator/clear-faults` | | [`Emulator::clear_faults`] |
+//! | `GET /__emulator/counters` | | `{"tokenMints","guestSignIns","httpRequests"}` |
+//! | `GET /__emulator/calls` | `?app=&function=` | `{"calls","executions","bodies"}` |
+//! | `GET /__emulator/requests` | `?path=<prefix>` | `[{"method","path","hasCookie","hasAppToken","hasAuthorization","hasApiKey","origin"}]` |
+//!
+//! Successful POST controls answer `{"data":{}}`, reads answer `{"data": ...}`,
+//! and bad input answers `400 BAD_REQUEST` in the error envelope. In `fault`,
+//! `target` is `"token"`, `"guest"` or `{"app","function"}`; `times` is
+//! `"once"` (the default), `"always"` or a count; `fault` is one of
+//! `{"kind":"status","status","code"?,"message"?}`, `{"kind":"delay","ms"}`,
+//! `{"kind":"slow","ms","then":<fault>}`, `{"kind":"expiredToken"}`,
+//! `{"kind":"rateLimited","retryAfter"?}`, `{"kind":"htmlBadGateway"}`,
+//! `{"kind":"malformedJson"}`, `{"kind":"truncated"}`,
+//! `{"kind":"resetConnection"}`, `{"kind":"softError","message"}` or
+//! `{"kind":"largeBody","bytes"}`.
 //!
 //! ```no_run
 //! use gipity_emulator::{Auth, Emulator};
@@ -40,6 +75,7 @@
 
 #![deny(missing_docs)]
 
+mod controls;
 mod cors;
 mod demo;
 mod faults;
@@ -51,6 +87,7 @@ mod state;
 mod statics;
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -64,11 +101,11 @@ use tokio::sync::watch;
 pub use crate::demo::{DEMO_APP, DEMO_USER};
 pub use crate::faults::{Fault, Target, Times};
 pub use crate::model::{
-    Auth, AuthMode, Call, Caller, Counters, EmulatorError, FnError, RequestRecord, User,
-    permissions,
+    AUTO_USER, Auth, AuthMode, AutoDecision, Call, Caller, Counters, EmulatorError, FnError,
+    RequestRecord, User, permissions,
 };
 
-use crate::state::{FunctionDef, SESSION_COOKIE, Shared};
+use crate::state::{Auto, Config, FunctionDef, Handler, HandlerFuture, SESSION_COOKIE, Shared};
 
 /// App tokens live this long unless configured otherwise.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -114,6 +151,7 @@ pub struct EmulatorBuilder {
     player_token_ttl: Duration,
     demo: bool,
     serve_dir: Option<PathBuf>,
+    test_controls: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -125,6 +163,7 @@ impl Default for EmulatorBuilder {
             player_token_ttl: DEFAULT_PLAYER_TOKEN_TTL,
             demo: false,
             serve_dir: None,
+            test_controls: false,
         }
     }
 }
@@ -162,7 +201,12 @@ impl EmulatorBuilder {
     }
 
     /// Registers the demo app [`DEMO_APP`] with the functions `echo`, `add`,
-    /// `whoami`, `boom` and `secret`, and the member [`DEMO_USER`].
+    /// `whoami`, `boom`, `secret`, `consented-ai` and `slow`, and the member
+    /// [`DEMO_USER`].
+    ///
+    /// `consented-ai` needs a user who granted IDENTITY and AI (5) and answers
+    /// `{"ok": true}`; `slow` is public, waits `{"ms": N}` milliseconds (at most
+    /// 10 000) without blocking the server, then echoes its body.
     #[must_use]
     pub fn demo(mut self, demo: bool) -> Self {
         self.demo = demo;
@@ -176,6 +220,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Turns on the test controls under `/__emulator/` (off by default); see
+    /// the [crate documentation](crate#test-controls-over-http).
+    #[must_use]
+    pub fn test_controls(mut self, enabled: bool) -> Self {
+        self.test_controls = enabled;
+        self
+    }
+
     /// Binds and starts serving on the current Tokio runtime.
     ///
     /// # Errors
@@ -186,12 +238,13 @@ impl EmulatorBuilder {
             .map_err(|e| io::Error::other(format!("the emulator needs a Tokio runtime: {e}")))?;
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(
-            base_url(addr),
-            self.serve_dir,
-            self.token_ttl,
-            self.player_token_ttl,
-        ));
+        let shared = Arc::new(Shared::new(Config {
+            base_url: base_url(addr),
+            serve_dir: self.serve_dir,
+            test_controls: self.test_controls,
+            token_ttl: self.token_ttl,
+            player_token_ttl: self.player_token_ttl,
+        }));
         let router = Router::new()
             .fallback(routes::dispatch)
             .layer(axum::middleware::from_fn(cors::layer))
@@ -463,9 +516,37 @@ impl Emulator {
             .unwrap_or_default()
     }
 
-    /// Every request received so far, in order.
+    /// Every request received so far, in order (test-control requests excepted).
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared().lock().requests.clone()
+    }
+
+    // ---- between tests ----
+
+    /// Makes the login and consent pages (`GET /api/auth/login` and
+    /// `/api/auth/consent`) decide by themselves, as if a person clicked.
+    ///
+    /// The page's script waits `delay` before telling the opener (or
+    /// redirecting), so a test can see the popup pending; an approval's
+    /// session cookie is set on the page's response all the same. A page's own
+    /// `auto=` query parameter wins over this setting.
+    pub fn set_auto_decision(&self, decision: AutoDecision, delay: Duration) {
+        self.shared().lock().auto = Some(Auto { decision, delay });
+    }
+
+    /// Puts the login and consent pages back to showing their form.
+    pub fn clear_auto_decision(&self) {
+        self.shared().lock().auto = None;
+    }
+
+    /// Returns to a clean slate between tests: disarms every fault, zeroes the
+    /// counters, forgets recorded calls, executions, bodies and requests, ends
+    /// every session, withdraws every consent, restores the token lifetimes
+    /// the emulator started with and clears the auto decision.
+    ///
+    /// Apps, functions, members, API keys, users and issued tokens stay.
+    pub fn reset(&self) {
+        self.shared().reset();
     }
 }
 
@@ -499,7 +580,7 @@ impl App {
     ///
     /// `f` runs on the server's task, outside the emulator's lock: it may call
     /// the emulator's controls, and should return quickly (use
-    /// [`Fault::Delay`] to simulate a slow function). A closure that holds an
+    /// [`Fault::Delay`] or [`App::async_function`] for a slow function). A closure that holds an
     /// [`Emulator`] keeps its server alive until [`Emulator::shutdown`];
     /// capture an [`App`] or plain data instead where that matters.
     pub fn function<F>(&self, name: &str, auth: Auth, f: F) -> &Self
@@ -520,10 +601,44 @@ impl App {
     where
         F: Fn(Call) -> Result<Value, FnError> + Send + Sync + 'static,
     {
+        let handler: Handler =
+            Arc::new(move |call| -> HandlerFuture { Box::pin(std::future::ready(f(call))) });
+        self.register(name, auth, permissions, handler)
+    }
+
+    /// As [`App::function`], for a function that awaits: `f` returns a future,
+    /// which the server awaits without blocking other requests (it may sleep
+    /// with `tokio::time::sleep`). A panic while creating or polling the
+    /// future answers `500 FUNCTION_ERROR`.
+    pub fn async_function<F, Fut>(&self, name: &str, auth: Auth, f: F) -> &Self
+    where
+        F: Fn(Call) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, FnError>> + Send + 'static,
+    {
+        self.async_function_with_permissions(name, auth, permissions::IDENTITY, f)
+    }
+
+    /// As [`App::async_function`], requiring the `permissions` bits from session users.
+    pub fn async_function_with_permissions<F, Fut>(
+        &self,
+        name: &str,
+        auth: Auth,
+        permissions: u32,
+        f: F,
+    ) -> &Self
+    where
+        F: Fn(Call) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, FnError>> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |call| -> HandlerFuture { Box::pin(f(call)) });
+        self.register(name, auth, permissions, handler)
+    }
+
+    fn register(&self, name: &str, auth: Auth, permissions: u32, handler: Handler) -> &Self {
         let def = FunctionDef {
             auth,
             permissions,
-            handler: Arc::new(f),
+            handler,
         };
         self.shared
             .lock()

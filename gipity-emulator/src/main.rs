@@ -11,13 +11,20 @@ const USAGE: &str = "\
 Usage: gipity-emulator [OPTIONS]
 
 Runs a local stand-in for the Gipity app API with the demo app `p_demo`
-(functions: echo, add, whoami, boom, secret).
+(functions: echo, add, whoami, boom, secret, consented-ai, slow).
 
 Options:
   --port PORT        port to listen on (default 8787; 0 picks a free one)
   --host IP          address to listen on (default 127.0.0.1)
   --token-ttl SECS   lifetime of app tokens in seconds (default 3600)
-  --serve DIR        also serve static files from DIR outside /api
+  --serve DIR        also serve static files from DIR at every path outside
+                     /api and /__emulator (a directory serves its index.html)
+  --test-controls    answer the test controls under /__emulator/ (JSON, CORS
+                     like the API): POST reset, expire-tokens,
+                     expire-player-tokens, token-ttl {\"seconds\"},
+                     auto {\"decision\":\"approve|deny|close|none\",\"user\"?,\"delayMs\"?},
+                     fault {\"target\",\"fault\",\"times\"?}, clear-faults;
+                     GET counters, calls?app=&function=, requests?path=
   -h, --help         print this help";
 
 /// Parsed command line.
@@ -27,6 +34,7 @@ struct Options {
     host: IpAddr,
     token_ttl: Option<Duration>,
     serve: Option<PathBuf>,
+    test_controls: bool,
 }
 
 /// What the command line asks for.
@@ -42,6 +50,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         host: IpAddr::from([127, 0, 0, 1]),
         token_ttl: None,
         serve: None,
+        test_controls: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -53,6 +62,13 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         };
         if flag == "-h" || flag == "--help" {
             return Ok(Command::Help);
+        }
+        if flag == "--test-controls" {
+            if inline.is_some() {
+                return Err("`--test-controls` takes no value".to_owned());
+            }
+            options.test_controls = true;
+            continue;
         }
         if !matches!(
             flag.as_str(),
@@ -109,7 +125,8 @@ async fn main() -> ExitCode {
     let mut builder = Emulator::builder()
         .host(options.host)
         .port(options.port)
-        .demo(true);
+        .demo(true)
+        .test_controls(options.test_controls);
     if let Some(ttl) = options.token_ttl {
         builder = builder.token_ttl(ttl);
     }
@@ -128,6 +145,9 @@ async fn main() -> ExitCode {
     };
     println!("gipity-emulator listening on {}", emulator.base_url());
     println!("demo app: {DEMO_APP}");
+    if options.test_controls {
+        println!("test controls: {}/__emulator/", emulator.base_url());
+    }
     std::future::pending::<()>().await;
     ExitCode::SUCCESS
 }
@@ -150,6 +170,12 @@ mod tests {
         assert_eq!(options.port, 9000);
         assert_eq!(options.host, IpAddr::from([0, 0, 0, 0]));
         assert_eq!(options.token_ttl, Some(Duration::from_secs(5)));
+        assert!(!options.test_controls);
+        let Ok(Command::Run(options)) = run(&["--test-controls", "--port", "1"]) else {
+            panic!("expected options");
+        };
+        assert!(options.test_controls);
+        assert_eq!(options.port, 1);
         assert!(matches!(run(&["--help"]), Ok(Command::Help)));
         assert!(matches!(run(&[]), Ok(Command::Run(o)) if o.port == 8787));
     }
@@ -162,6 +188,7 @@ mod tests {
         assert!(run(&["--token-ttl", "-1"]).is_err());
         assert!(run(&["--serve", "/definitely/not/here"]).is_err());
         assert!(run(&["--frobnicate"]).is_err());
+        assert!(run(&["--test-controls=yes"]).is_err());
         assert!(run(&["stray"]).is_err());
     }
 }

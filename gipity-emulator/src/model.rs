@@ -122,7 +122,8 @@ pub struct Counters {
     pub token_mints: u64,
     /// Successful app-player sign-ins (`POST /api/<guid>/auth/guest`).
     pub guest_sign_ins: u64,
-    /// Every HTTP request the server received, preflights included.
+    /// Every HTTP request the server received, preflights included, except
+    /// those to the test controls under `/__emulator/`.
     pub http_requests: u64,
 }
 
@@ -145,6 +146,31 @@ impl RequestRecord {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// The name [`AutoDecision::Approve`] signs in with when it names nobody and
+/// nobody is signed in.
+pub const AUTO_USER: &str = "Browser User";
+
+/// What the login and consent pages do by themselves once
+/// [`Emulator::set_auto_decision`](crate::Emulator::set_auto_decision) (or the
+/// `POST /__emulator/auto` control) sets it, as if a person clicked.
+///
+/// The `auto=approve|deny|close` query parameter of a page wins over it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AutoDecision {
+    /// Signs in and grants the requested permissions (the response sets the
+    /// session cookie). The popup posts `status: "success"` to its opener.
+    Approve {
+        /// The display name to sign in as (an unknown name creates the user).
+        /// `None`: the signed-in user, else [`AUTO_USER`].
+        user: Option<String>,
+    },
+    /// Refuses; the popup posts `status: "denied"` to its opener.
+    Deny,
+    /// Closes without an answer: the popup calls `window.close()` without
+    /// posting any message; other modes show a page saying it was closed.
+    Close,
 }
 
 /// Why a test control could not do what it was asked.

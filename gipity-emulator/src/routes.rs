@@ -1,35 +1,43 @@
 //! The HTTP API: routing, credentials, auth levels and the JSON endpoints.
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 
 use crate::faults::{Fault, Target, respond_with};
-use crate::http::{ApiError, MAX_BODY, answer, data, excerpt, json, parse_json_body, read_body};
+use crate::http::{
+    ApiError, MAX_BODY, answer, data, excerpt, json, parse_json_body, read_body, session_cookies,
+};
 use crate::model::{Auth, AuthMode, Call, Caller, FnError, RequestRecord, User};
-use crate::state::{Shared, State as Inner, TokenCheck};
-use crate::{pages, statics};
+use crate::state::{HandlerFuture, SESSION_COOKIE, Shared, State as Inner, TokenCheck};
+use crate::{controls, pages, statics};
 
 /// Smallest and largest accepted device secret, in characters.
 const DEVICE_SECRET_CHARS: std::ops::RangeInclusive<usize> = 32..=256;
 /// Longest accepted player display name, in characters.
 const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
-/// The middleware that counts and records every request.
+/// The middleware that counts and records every request but the test controls'.
 pub(crate) async fn observe(
     State(shared): State<Arc<Shared>>,
     request: Request,
     next: Next,
 ) -> Response {
+    if controls::is_control_path(request.uri().path()) {
+        return next.run(request).await;
+    }
     let record = RequestRecord {
         method: request.method().as_str().to_owned(),
         path: request.uri().path_and_query().map_or_else(
@@ -75,6 +83,10 @@ async fn route(shared: &Shared, request: Request) -> Result<Response, ApiError> 
             allow(method, &[Method::GET])?;
             Ok(me(shared, &parts.headers))
         }
+        ["api", "auth", "logout"] => {
+            allow(method, &[Method::POST])?;
+            Ok(logout(shared, &parts.headers))
+        }
         ["api", "auth", page @ ("login" | "consent")] => {
             let page = pages::Page::from_segment(page);
             allow(method, &[Method::GET, Method::POST])?;
@@ -97,6 +109,7 @@ async fn route(shared: &Shared, request: Request) -> Result<Response, ApiError> 
             call_function(shared, app, name, &parts, body).await
         }
         ["api", ..] => Err(ApiError::not_found("no such route")),
+        [controls::PREFIX, rest @ ..] => controls::route(shared, rest, &parts, body).await,
         _ => match &shared.serve_dir {
             Some(root) => {
                 allow(method, &[Method::GET])?;
@@ -124,7 +137,7 @@ fn decode_segments(path: &str) -> Result<Vec<String>, ApiError> {
 }
 
 /// `Ok` when `method` is one of `allowed` (`HEAD` counts as `GET`), else `405`.
-fn allow(method: &Method, allowed: &[Method]) -> Result<(), ApiError> {
+pub(crate) fn allow(method: &Method, allowed: &[Method]) -> Result<(), ApiError> {
     let method = if method == Method::HEAD {
         &Method::GET
     } else {
@@ -184,6 +197,24 @@ fn me(shared: &Shared, headers: &HeaderMap) -> Response {
     let state = shared.lock();
     let user = state.signed_in_user(headers);
     json(StatusCode::OK, &json!({ "user": user }))
+}
+
+// ---- POST /api/auth/logout ----
+
+/// Ends every session the request's cookies name; idempotent.
+fn logout(shared: &Shared, headers: &HeaderMap) -> Response {
+    {
+        let mut state = shared.lock();
+        for value in session_cookies(headers) {
+            state.sessions.remove(&value);
+        }
+    }
+    let mut response = data(json!({}));
+    let cleared = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&cleared) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    response
 }
 
 // ---- GET /api/<app>/auth/status ----
@@ -409,21 +440,44 @@ async fn call_function(
         (call, def.handler)
     };
 
-    // The closure runs outside the lock, so it may use the emulator's controls.
-    match catch_unwind(AssertUnwindSafe(|| handler(call))) {
+    // The function runs outside the lock, so it may use the emulator's controls.
+    let outcome = match catch_unwind(AssertUnwindSafe(|| handler(call))) {
+        Ok(future) => CatchUnwind(future).await,
+        Err(_) => Err(Panicked),
+    };
+    match outcome {
         Ok(Ok(value)) => Ok(data(value)),
         Ok(Err(FnError(message))) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "FUNCTION_ERROR",
             message,
         )),
-        Err(_) => {
+        Err(Panicked) => {
             tracing::warn!(app, function = name, "function panicked");
             Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "FUNCTION_ERROR",
                 "the function panicked",
             ))
+        }
+    }
+}
+
+/// A function panicked.
+struct Panicked;
+
+/// Awaits a function's future, turning a panic while polling into [`Panicked`].
+struct CatchUnwind(HandlerFuture);
+
+impl Future for CatchUnwind {
+    type Output = Result<Result<Value, FnError>, Panicked>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let future = &mut self.0;
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+            Err(_) => Poll::Ready(Err(Panicked)),
         }
     }
 }

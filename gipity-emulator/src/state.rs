@@ -2,8 +2,10 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,13 +15,16 @@ use serde_json::Value;
 
 use crate::faults::{Fault, Target, Times};
 use crate::http::session_cookies;
-use crate::model::{Auth, AuthMode, Call, Counters, FnError, RequestRecord, User};
+use crate::model::{Auth, AuthMode, AutoDecision, Call, Counters, FnError, RequestRecord, User};
 
 /// Name of the session cookie.
 pub(crate) const SESSION_COOKIE: &str = "gipity_session";
 
-/// A function closure as stored.
-pub(crate) type Handler = Arc<dyn Fn(Call) -> Result<Value, FnError> + Send + Sync + 'static>;
+/// What a stored function returns: a future of its result.
+pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, FnError>> + Send>>;
+
+/// A function as stored: synchronous closures are wrapped in a ready future.
+pub(crate) type Handler = Arc<dyn Fn(Call) -> HandlerFuture + Send + Sync + 'static>;
 
 /// A registered function.
 #[derive(Clone)]
@@ -69,6 +74,14 @@ struct ArmedFault {
     remaining: Option<u32>,
 }
 
+/// The decision the login and consent pages take by themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Auto {
+    pub(crate) decision: AutoDecision,
+    /// How long the page's script waits before acting.
+    pub(crate) delay: Duration,
+}
+
 /// Everything behind the lock.
 pub(crate) struct State {
     pub(crate) apps: HashMap<String, AppEntry>,
@@ -92,6 +105,8 @@ pub(crate) struct State {
     pub(crate) executions: HashMap<(String, String), u64>,
     pub(crate) bodies: HashMap<(String, String), Vec<Value>>,
     pub(crate) requests: Vec<RequestRecord>,
+    /// Set by the `auto` control: pages decide without a person.
+    pub(crate) auto: Option<Auto>,
 }
 
 /// State shared by the server task and every handle.
@@ -101,20 +116,51 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     /// Root of `--serve`, if static files are served.
     pub(crate) serve_dir: Option<PathBuf>,
+    /// Whether the `/__emulator/` routes answer.
+    pub(crate) test_controls: bool,
+    /// The app token lifetime the emulator started with (restored by a reset).
+    token_ttl: Duration,
+    /// The player token lifetime the emulator started with (restored by a reset).
+    player_token_ttl: Duration,
+}
+
+/// How [`Shared`] is set up.
+pub(crate) struct Config {
+    pub(crate) base_url: String,
+    pub(crate) serve_dir: Option<PathBuf>,
+    pub(crate) test_controls: bool,
+    pub(crate) token_ttl: Duration,
+    pub(crate) player_token_ttl: Duration,
 }
 
 impl Shared {
-    pub(crate) fn new(
-        base_url: String,
-        serve_dir: Option<PathBuf>,
-        token_ttl: Duration,
-        player_token_ttl: Duration,
-    ) -> Self {
+    pub(crate) fn new(config: Config) -> Self {
         Self {
-            state: Mutex::new(State::new(token_ttl, player_token_ttl)),
-            base_url,
-            serve_dir,
+            state: Mutex::new(State::new(config.token_ttl, config.player_token_ttl)),
+            base_url: config.base_url,
+            serve_dir: config.serve_dir,
+            test_controls: config.test_controls,
+            token_ttl: config.token_ttl,
+            player_token_ttl: config.player_token_ttl,
         }
+    }
+
+    /// Forgets faults, counters, records, sessions, consents and the auto
+    /// decision, and restores the token lifetimes the emulator started with.
+    /// Apps, functions, users and issued tokens stay.
+    pub(crate) fn reset(&self) {
+        let mut state = self.lock();
+        state.faults.clear();
+        state.counters = Counters::default();
+        state.calls.clear();
+        state.executions.clear();
+        state.bodies.clear();
+        state.requests.clear();
+        state.sessions.clear();
+        state.consents.clear();
+        state.token_ttl = self.token_ttl;
+        state.player_token_ttl = self.player_token_ttl;
+        state.auto = None;
     }
 
     /// Locks the state. A panic while the lock was held (only a bug in this
@@ -153,6 +199,7 @@ impl State {
             executions: HashMap::new(),
             bodies: HashMap::new(),
             requests: Vec::new(),
+            auto: None,
         }
     }
 
