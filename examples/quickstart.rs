@@ -13,19 +13,30 @@
 use std::process::ExitCode;
 
 use gipity_emulator::Emulator;
-use gipity_runtime::{AuthOutcome, Challenge, Client, CookieJar, Credentials, Error, User};
-use serde::{Deserialize, Serialize};
+use gipity_runtime::{AuthOutcome, Challenge, Client, CookieJar, Credentials, Error, Result, User};
+use serde::Deserialize;
 
-#[derive(Serialize)]
-struct AddArgs {
-    a: f64,
-    b: f64,
-}
-
+/// What `echo` sends back.
 #[derive(Debug, Deserialize)]
 struct Echoed {
     message: String,
 }
+
+/// Returns its body.
+#[gipity_runtime::function(auth = "public")]
+async fn echo(message: &str) -> Result<Echoed>;
+
+/// Adds two numbers.
+#[gipity_runtime::function(auth = "public")]
+async fn add(a: f64, b: f64) -> Result<f64>;
+
+/// The signed-in user.
+#[gipity_runtime::function(auth = "user")]
+async fn whoami() -> Result<User>;
+
+/// Always throws.
+#[gipity_runtime::function(auth = "public")]
+async fn boom() -> Result<()>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -38,7 +49,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let remote = std::env::var("GIPITY_API_BASE")
         .ok()
         .zip(std::env::var("GIPITY_APP").ok());
@@ -64,7 +75,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let jar = CookieJar::new();
     let handler_jar = jar.clone();
     let handler_emulator = emulator.clone();
-    let client = Client::builder(app)
+    Client::builder(app)
         .base_url(base)
         .credentials(Credentials::session_with_jar(jar))
         .on_auth_required(move |challenge: Challenge| {
@@ -72,27 +83,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let emulator = handler_emulator.clone();
             async move { sign_in(challenge, emulator, jar) }
         })
-        .build()?;
+        .build()?
+        // The stubs below call through this client from now on.
+        .install()?;
 
     println!("\n1. public function `echo`");
-    let echoed: Echoed = client
-        .call("echo", &serde_json::json!({ "message": "hello from Rust" }))
-        .await?;
+    let echoed = echo("hello from Rust").await?;
     println!("   -> {:?}", echoed.message);
 
-    println!("\n2. public function `add` with a typed body");
-    let sum: f64 = client.call("add", &AddArgs { a: 2.0, b: 3.5 }).await?;
+    println!("\n2. public function `add`");
+    let sum = add(2.0, 3.5).await?;
     println!("   -> 2 + 3.5 = {sum}");
 
     println!("\n3. `whoami` needs a signed-in user");
-    let me: User = client.call("whoami", &serde_json::json!({})).await?;
+    let me = whoami().await?;
     println!("   -> signed in as {} ({})", me.display_name, me.guid);
 
     println!("\n4. `boom` throws: the error is typed");
-    match client
-        .call::<serde_json::Value, _>("boom", &serde_json::json!({}))
-        .await
-    {
+    match boom().await {
         Err(error @ Error::Http { .. }) => println!(
             "   -> status {:?}, code {:?}: {error}",
             error.status(),

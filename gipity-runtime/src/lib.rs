@@ -6,10 +6,65 @@
 //! carries the user's credentials, and recovers from auth errors by re-authenticating and
 //! retrying once.
 //!
+//! ## Typed stubs
+//!
+//! Declare a Gipity function as a bodyless `async fn` with [`function`], or a group of them as
+//! a trait with [`functions`]; the macros write the calls.
+//!
+//! ```rust
+//! use gipity_runtime::{Client, Result};
+//! use serde::Deserialize;
+//!
+//! #[derive(Debug, Deserialize)]
+//! pub struct Item {
+//!     pub id: u64,
+//!     pub name: String,
+//! }
+//!
+//! /// Items of one category.
+//! #[gipity_runtime::function(name = "get-items", auth = "public")]
+//! pub async fn get_items(category: &str) -> Result<Vec<Item>>;
+//!
+//! /// The shop's functions, as methods of `Client`.
+//! #[gipity_runtime::functions(auth = "user")]
+//! pub trait Shop {
+//!     /// Items of one category.
+//!     #[gipity(name = "get-items", auth = "public")]
+//!     async fn list_items(&self, category: &str) -> Result<Vec<Item>>;
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+//! # let emulator = gipity_emulator::Emulator::start().await?;
+//! # emulator.app("p_shop").function("get-items", gipity_emulator::Auth::Public, |call| {
+//! #     Ok(serde_json::json!([{ "id": 1, "name": call.body["category"] }]))
+//! # });
+//! let client = Client::builder("p_shop")
+//! #   .base_url(emulator.base_url())
+//!     .build()?;
+//!
+//! // Through the ambient client (`client.scope(..)` here, or `Client::install` once):
+//! let books = client.scope(get_items("books")).await?;
+//! // With an explicit client, and no global state:
+//! let games = GetItemsArgs { category: "games" }.call(&client).await?;
+//! // As a method of `Client`, with the trait in scope:
+//! let music = client.list_items("music").await?;
+//!
+//! assert_eq!(books[0].name, "books");
+//! assert_eq!(games[0].name, "games");
+//! assert_eq!(music[0].name, "music");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Without the macros
+//!
+//! [`Client::call`] is the call the stubs make:
+//!
 //! ```no_run
+//! # async fn demo() -> gipity_runtime::Result<()> {
 //! use gipity_runtime::{Client, Credentials};
 //!
-//! # async fn demo() -> gipity_runtime::Result<()> {
 //! let client = Client::builder("p_abc123")
 //!     .credentials(Credentials::session())
 //!     .build()?;
@@ -21,6 +76,8 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 mod client;
 mod credentials;
 mod error;

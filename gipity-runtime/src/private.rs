@@ -7,6 +7,7 @@ pub use ::serde_json;
 pub use crate::auth::{Auth, Permissions};
 pub use crate::client::{Client, RemoteFunction};
 pub use crate::error::{Error, Result};
+pub use crate::maybe_send::MaybeSend;
 
 /// The ambient client of a free stub.
 #[inline]

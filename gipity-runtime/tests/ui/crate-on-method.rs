@@ -1,0 +1,9 @@
+use gipity_runtime::Result;
+
+#[gipity_runtime::functions]
+pub trait Shop {
+    #[gipity(crate = "gipity_runtime")]
+    async fn get_items(&self, category: &str) -> Result<Vec<String>>;
+}
+
+fn main() {}

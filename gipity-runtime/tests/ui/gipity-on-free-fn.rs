@@ -1,0 +1,7 @@
+use gipity_runtime::Result;
+
+#[gipity_runtime::function]
+#[gipity(name = "get-items")]
+pub async fn get_items(category: &str) -> Result<Vec<String>>;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[gipity_runtime::function]
+pub struct Items;
+
+fn main() {}

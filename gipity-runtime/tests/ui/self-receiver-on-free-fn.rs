@@ -1,0 +1,6 @@
+use gipity_runtime::Result;
+
+#[gipity_runtime::function]
+pub async fn get_items(&self, category: &str) -> Result<Vec<String>>;
+
+fn main() {}

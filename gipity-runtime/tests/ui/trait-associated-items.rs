@@ -1,0 +1,10 @@
+use gipity_runtime::Result;
+
+#[gipity_runtime::functions]
+pub trait Shop {
+    type Item;
+    const LIMIT: usize;
+    async fn get_items(&self, category: &str) -> Result<Vec<String>>;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use gipity_runtime::Result;
+
+#[gipity_runtime::functions]
+pub trait Shop<T> {
+    async fn get_items(&self, category: &str) -> Result<Vec<String>>;
+}
+
+fn main() {}
