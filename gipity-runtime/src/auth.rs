@@ -184,6 +184,9 @@ pub enum AuthOutcome {
     TimedOut,
     /// The handler does not resolve challenges of this kind; the error goes to the caller.
     NotHandled,
+    /// The page is navigating to the login or consent page (the redirect flow); the call
+    /// will not complete in this page.
+    Redirected,
 }
 
 /// A login or consent step the user must take before a call can succeed.
@@ -231,6 +234,22 @@ impl Challenge {
         url.query_pairs_mut()
             .append_pair("return", return_url.as_str());
         Some(url)
+    }
+
+    /// The URL for the redirect flow back to `return_url`, which must be a Gipity app URL
+    /// (`https://app.gipity.ai/..`, `https://dev.gipity.ai/..`, `https://gipity.ai/..`), or on
+    /// the API's own origin when the API is on loopback (the emulator).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) if `return_url` is not allowed.
+    pub fn redirect_url_to(&self, return_url: &str) -> crate::Result<Url> {
+        let extra = crate::validate::is_loopback(&self.url).then_some(&self.url);
+        let return_url = crate::validate::return_url(return_url, extra)
+            .map_err(|e| crate::Error::InvalidConfig(e.0))?;
+        let mut url = self.url.clone();
+        url.query_pairs_mut()
+            .append_pair("return", return_url.as_str());
+        Ok(url)
     }
 
     /// What the auth handler reported, when the client has one and it ran.

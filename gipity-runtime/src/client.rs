@@ -782,6 +782,13 @@ impl ClientBuilder {
     /// [`Error::InvalidConfig`] for an invalid GUID, base URL, return URL or credential (a
     /// GUID given as a token, a device secret of the wrong length), or if the HTTP client
     /// cannot be built.
+    #[cfg_attr(
+        target_arch = "wasm32",
+        expect(
+            clippy::arc_with_non_send_sync,
+            reason = "the browser has one thread; one client type for both targets"
+        )
+    )]
     pub fn build(self) -> Result<Client> {
         let config = |e: validate::Invalid| Error::InvalidConfig(e.0);
         validate::app_guid(&self.app).map_err(config)?;

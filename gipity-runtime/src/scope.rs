@@ -8,15 +8,36 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
 use crate::{Client, Error, Result};
 
-static INSTALLED: OnceLock<Client> = OnceLock::new();
+// Native clients are `Send + Sync`, so one installed client serves every thread. In the
+// browser there is one thread and clients hold JS values, so the slot is thread-local there.
+#[cfg(not(target_arch = "wasm32"))]
+static INSTALLED: std::sync::OnceLock<Client> = std::sync::OnceLock::new();
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    static INSTALLED: std::cell::OnceCell<Client> = const { std::cell::OnceCell::new() };
+}
 
 thread_local! {
     static SCOPED: RefCell<Option<Client>> = const { RefCell::new(None) };
+}
+
+fn install(client: Client) -> Result<(), Client> {
+    #[cfg(not(target_arch = "wasm32"))]
+    return INSTALLED.set(client);
+    #[cfg(target_arch = "wasm32")]
+    return INSTALLED.with(|installed| installed.set(client));
+}
+
+fn installed() -> Option<Client> {
+    #[cfg(not(target_arch = "wasm32"))]
+    return INSTALLED.get().cloned();
+    #[cfg(target_arch = "wasm32")]
+    return INSTALLED.with(|installed| installed.get().cloned());
 }
 
 impl Client {
@@ -25,8 +46,7 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidConfig`] if a client is already installed (it stays installed).
     pub fn install(self) -> Result<()> {
-        INSTALLED
-            .set(self)
+        install(self)
             .map_err(|_| Error::InvalidConfig("a gipity client is already installed".into()))
     }
 
@@ -54,7 +74,7 @@ impl Client {
     pub fn current() -> Result<Client> {
         SCOPED
             .with(|scoped| scoped.borrow().clone())
-            .or_else(|| INSTALLED.get().cloned())
+            .or_else(installed)
             .ok_or(Error::NoClient)
     }
 }

@@ -1,8 +1,16 @@
-//! Project automation: `cargo xtask ci` runs every check a submission must pass, installing
-//! what a fresh machine lacks first.
+//! Project automation.
+//!
+//! - `cargo xtask ci`: every check a submission must pass, installing what a fresh machine
+//!   lacks first (rustfmt/clippy, the wasm32 target, Chromium, ChromeDriver, wasm-bindgen-cli).
+//! - `cargo xtask browser`: only the browser part (wasm test suite and browser example).
+
+mod browser;
+mod install;
+mod proc;
 
 use std::borrow::BorrowMut;
 use std::env;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -10,6 +18,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("browser") => browser(),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -29,16 +38,18 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci     install what is missing, then run fmt, clippy, tests, docs and the examples"
+         ci       install what is missing, then run fmt, clippy, tests, docs, examples and the browser suite\n  \
+         browser  only the browser suite and the browser example (headless Chromium)"
     );
 }
 
 /// Every check, in the order that fails fastest.
 fn ci() -> Result<(), String> {
     let started = Instant::now();
-    ensure_components()?;
-    step("format", cargo(&["fmt", "--all", "--check"]))?;
-    step(
+    install::components()?;
+    install::wasm_target()?;
+    run("format", cargo(&["fmt", "--all", "--check"]))?;
+    run(
         "clippy",
         cargo(&[
             "clippy",
@@ -49,53 +60,79 @@ fn ci() -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    step("tests", cargo(&["test", "--workspace", "--all-targets"]))?;
-    step("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
-    step(
+    // The runtime's own tests need the (native) emulator; on wasm32 its library is checked,
+    // and the browser suite is its test.
+    for (package, targets) in [
+        ("gipity-runtime", "--lib"),
+        ("gipity-browser-tests", "--tests"),
+    ] {
+        run(
+            &format!("clippy (wasm32, {package})"),
+            cargo(&[
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                package,
+                targets,
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )?;
+    }
+    run("tests", cargo(&["test", "--workspace", "--all-targets"]))?;
+    run("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
+    run(
         "docs",
         cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
-    step(
+    run(
         "example: quickstart",
         cargo(&["run", "--example", "quickstart"])
             .env_remove("GIPITY_API_BASE")
             .env_remove("GIPITY_APP"),
     )?;
+    run(
+        "example: shop",
+        cargo(&["run", "--example", "shop"])
+            .env_remove("GIPITY_API_BASE")
+            .env_remove("GIPITY_APP"),
+    )?;
+    browser()?;
     println!("xtask ci: every check passed in {:.0?}", started.elapsed());
     Ok(())
 }
 
-/// rustfmt and clippy come with the pinned toolchain's components; a machine whose toolchain
-/// lacks them gets them from rustup (which `rust-toolchain.toml` alone does not do when
-/// `RUSTUP_AUTO_INSTALL=0`).
-fn ensure_components() -> Result<(), String> {
-    for (component, probe) in [
-        ("rustfmt", ["fmt", "--version"]),
-        ("clippy", ["clippy", "--version"]),
-    ] {
-        let present = Command::new("cargo")
-            .args(probe)
-            .output()
-            .is_ok_and(|output| output.status.success());
-        if !present {
-            step(
-                &format!("install {component}"),
-                Command::new("rustup")
-                    .args(["component", "add", component])
-                    .borrow_mut(),
-            )?;
-        }
-    }
-    Ok(())
+/// The browser part: installs Chromium, ChromeDriver, the wasm32 target and wasm-bindgen-cli,
+/// then runs the wasm test suite in headless Chromium against the emulator binary.
+fn browser() -> Result<(), String> {
+    install::wasm_target()?;
+    install::chromium()?;
+    install::wasm_bindgen_cli()?;
+    browser::suite()
 }
 
-fn cargo(args: &[&str]) -> Command {
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+}
+
+/// Where cargo puts build output.
+pub fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// `cargo <args>`, run from the workspace root.
+pub fn cargo(args: &[&str]) -> Command {
     let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    command.args(args);
+    command.args(args).current_dir(workspace_root());
     command
 }
 
-fn step(name: &str, mut command: impl BorrowMut<Command>) -> Result<(), String> {
+/// Runs one step, printing its name, duration and outcome.
+pub fn run(name: &str, mut command: impl BorrowMut<Command>) -> Result<(), String> {
     println!("\n==> {name}");
     let started = Instant::now();
     let status = command

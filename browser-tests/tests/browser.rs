@@ -1,0 +1,286 @@
+//! gipity-runtime in a real browser: headless Chromium, the page on http://127.0.0.1:8000,
+//! the emulator binary on http://127.0.0.1:8787 (started with `--test-controls`).
+//!
+//! Run with `cargo xtask ci`, or by hand:
+//! `gipity-emulator --port 8787 --test-controls &` then
+//! `CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000
+//! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+//! cargo test -p gipity-browser-tests --target wasm32-unknown-unknown`.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use gipity_runtime::browser::PopupHandler;
+use gipity_runtime::{
+    Auth, AuthOutcome, ChallengeKind, Client, Credentials, Error, RemoteFunction, User,
+};
+use serde_json::{Value, json};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const API: &str = match option_env!("GIPITY_TEST_API") {
+    Some(api) => api,
+    None => "http://127.0.0.1:8787",
+};
+const APP: &str = "p_demo";
+
+/// Calls an emulator test control.
+async fn control(path: &str, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{API}/__emulator/{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "control {path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// Reads an emulator test view.
+async fn view(path: &str) -> Value {
+    let response = reqwest::get(format!("{API}/__emulator/{path}"))
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "view {path}: {}",
+        response.status()
+    );
+    response.json::<Value>().await.unwrap()["data"].clone()
+}
+
+/// A clean emulator: no sessions, faults, counters; login pages decide `decision`.
+async fn fresh(decision: &str) {
+    control("reset", json!({})).await;
+    control(
+        "auto",
+        json!({ "decision": decision, "user": "Browser User" }),
+    )
+    .await;
+}
+
+fn client(handler: Option<PopupHandler>) -> Client {
+    let builder = Client::builder(APP).base_url(API);
+    match handler {
+        Some(handler) => builder.on_auth_required(handler),
+        None => builder,
+    }
+    .build()
+    .unwrap()
+}
+
+/// Popups are allowed without a gesture in this browser (the test flag): skip the up-front
+/// user-activation check so the popup really opens.
+fn popup() -> PopupHandler {
+    PopupHandler::new()
+        .require_user_activation(false)
+        .timeout(Duration::from_secs(10))
+}
+
+async fn requests(path: &str) -> Vec<Value> {
+    view(&format!("requests?path={path}"))
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[wasm_bindgen_test]
+async fn public_call() {
+    fresh("none").await;
+    let echoed: Value = client(None)
+        .call("echo", &json!({"from": "wasm"}))
+        .await
+        .unwrap();
+    assert_eq!(echoed, json!({"from": "wasm"}));
+    let calls = view(&format!("calls?app={APP}&function=echo")).await;
+    assert_eq!(calls["executions"], json!(1));
+}
+
+#[wasm_bindgen_test]
+async fn login_required_popup_success_then_retried() {
+    fresh("approve").await;
+    let me: User = client(Some(popup()))
+        .call("whoami", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(me.display_name, "Browser User");
+    let calls = view(&format!("calls?app={APP}&function=whoami")).await;
+    assert_eq!(calls["calls"], json!(2), "one LOGIN_REQUIRED, one retry");
+    assert_eq!(calls["executions"], json!(1));
+    // The session cookie (HttpOnly, set by the popup) rides on the retried call.
+    let sent = requests(&format!("/api/{APP}/fn/whoami")).await;
+    assert_eq!(sent.last().unwrap()["hasCookie"], json!(true));
+}
+
+#[wasm_bindgen_test]
+async fn consent_popup_success() {
+    fresh("approve").await;
+    let client = client(Some(popup()));
+    let _: User = client.call("whoami", &json!({})).await.unwrap();
+    // `consented-ai` needs IDENTITY | AI; the login granted IDENTITY only.
+    let ai: Value = client.call("consented-ai", &json!({})).await.unwrap();
+    assert_eq!(ai, json!({"ok": true}));
+    let consent_pages = requests("/api/auth/consent").await;
+    assert_eq!(consent_pages.len(), 1, "one consent popup");
+}
+
+#[wasm_bindgen_test]
+async fn denied_popup_is_a_typed_error() {
+    fresh("deny").await;
+    let err = client(Some(popup()))
+        .call::<Value, _>("whoami", &json!({}))
+        .await
+        .unwrap_err();
+    let Error::LoginRequired(challenge) = err else {
+        panic!("expected LoginRequired, got {err:?}");
+    };
+    assert_eq!(challenge.outcome(), Some(AuthOutcome::Denied));
+}
+
+#[wasm_bindgen_test]
+async fn closed_popup_is_cancelled() {
+    fresh("close").await;
+    let err = client(Some(popup()))
+        .call::<Value, _>("whoami", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.challenge().and_then(|c| c.outcome()),
+        Some(AuthOutcome::Cancelled),
+        "{err:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn blocked_popup_then_resumed_from_the_challenge() {
+    fresh("approve").await;
+    // The default handler requires a user gesture; a test has none, so it reports Blocked
+    // without opening anything.
+    let client = client(Some(PopupHandler::new()));
+    let err = client
+        .call::<User, _>("whoami", &json!({}))
+        .await
+        .unwrap_err();
+    let Error::LoginRequired(challenge) = err else {
+        panic!("expected LoginRequired, got {err:?}");
+    };
+    assert_eq!(challenge.kind(), ChallengeKind::Login);
+    assert_eq!(challenge.outcome(), Some(AuthOutcome::Blocked));
+    assert!(
+        requests("/api/auth/login").await.is_empty(),
+        "no popup was opened"
+    );
+    // What a click handler does: open the popup from the challenge, then call again.
+    assert_eq!(challenge.open_popup().await, AuthOutcome::Completed);
+    let me: User = client.call("whoami", &json!({})).await.unwrap();
+    assert_eq!(me.display_name, "Browser User");
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_calls_share_one_popup() {
+    fresh("approve").await;
+    let client = client(Some(popup()));
+    let body = json!({});
+    let (a, b, c) = tokio::join!(
+        client.call::<User, _>("whoami", &body),
+        client.call::<User, _>("whoami", &body),
+        client.call::<User, _>("whoami", &body),
+    );
+    assert!(a.is_ok() && b.is_ok() && c.is_ok());
+    assert_eq!(
+        requests("/api/auth/login").await.len(),
+        1,
+        "one popup for three calls"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn cookie_only_on_session_clients() {
+    fresh("approve").await;
+    let session = client(Some(popup()));
+    let _: User = session.call("whoami", &json!({})).await.unwrap();
+    let anonymous = Client::builder(APP)
+        .base_url(API)
+        .credentials(Credentials::anonymous())
+        .build()
+        .unwrap();
+    let _: Value = anonymous
+        .call_function(&RemoteFunction::new("echo").auth(Auth::Public), &json!(1))
+        .await
+        .unwrap();
+    let _: Value = session.call("echo", &json!(2)).await.unwrap();
+    let sent = requests(&format!("/api/{APP}/fn/echo")).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[0]["hasCookie"],
+        json!(false),
+        "anonymous: no credentials: include"
+    );
+    assert_eq!(sent[0]["hasAppToken"], json!(false));
+    assert_eq!(
+        sent[1]["hasCookie"],
+        json!(true),
+        "session: credentials: include"
+    );
+    assert_eq!(sent[1]["hasAppToken"], json!(true));
+}
+
+#[wasm_bindgen_test]
+async fn token_is_refreshed_after_expiry() {
+    fresh("none").await;
+    let client = client(None);
+    let _: Value = client.call("echo", &json!(1)).await.unwrap();
+    control("expire-tokens", json!({})).await;
+    let _: Value = client.call("echo", &json!(2)).await.unwrap();
+    assert_eq!(view("counters").await["tokenMints"], json!(2));
+    let calls = view(&format!("calls?app={APP}&function=echo")).await;
+    assert_eq!(calls["calls"], json!(3), "one rejected call, one retry");
+    assert_eq!(calls["executions"], json!(2));
+}
+
+#[wasm_bindgen_test]
+async fn timeout_aborts_the_fetch() {
+    fresh("none").await;
+    let slow = RemoteFunction::new("slow").timeout(Duration::from_millis(300));
+    let started = web_time::Instant::now();
+    let err = client(None)
+        .call_function::<Value, _>(&slow, &json!({"ms": 3000}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "the fetch was aborted"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn redirect_url_returns_only_to_allowed_hosts() {
+    fresh("none").await;
+    let err = client(None)
+        .call::<Value, _>("whoami", &json!({}))
+        .await
+        .unwrap_err();
+    let challenge = err.challenge().unwrap();
+    let url = challenge
+        .redirect_url_to("https://app.gipity.ai/alice/shop/")
+        .unwrap();
+    assert!(
+        url.as_str()
+            .contains("return=https%3A%2F%2Fapp.gipity.ai%2Falice%2Fshop%2F")
+    );
+    assert!(challenge.redirect_url_to("https://evil.example/").is_err());
+    assert!(
+        challenge
+            .redirect_url_to("https://gipity.ai@evil.example/")
+            .is_err()
+    );
+}

@@ -1,0 +1,112 @@
+//! Installs what a fresh machine lacks. Every step checks first and fails loudly.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{run, workspace_root};
+
+/// rustfmt and clippy: components of the pinned toolchain, added through rustup if missing
+/// (`rust-toolchain.toml` alone does not install them when `RUSTUP_AUTO_INSTALL=0`).
+pub fn components() -> Result<(), String> {
+    for (component, subcommand) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
+        let present = Command::new("cargo")
+            .args([subcommand, "--version"])
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if !present {
+            run(
+                &format!("install {component}"),
+                Command::new("rustup").args(["component", "add", component]),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The `wasm32-unknown-unknown` target of the pinned toolchain.
+pub fn wasm_target() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|error| format!("rustup is needed to add the wasm32 target: {error}"))?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|line| line.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    run(
+        "install the wasm32-unknown-unknown target",
+        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+    )
+}
+
+/// Debian's Chromium and ChromeDriver.
+pub fn chromium() -> Result<(), String> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    run(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-qq"]),
+    )?;
+    run(
+        "install chromium and chromium-driver",
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{CHROMIUM} or {CHROMEDRIVER} is still missing after apt-get install"
+        ))
+    }
+}
+
+/// Where Debian puts them.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// `wasm-bindgen-cli` of exactly the `wasm-bindgen` version in `Cargo.lock` (the test runner
+/// and the bindings must match). Installed without `--locked`: its own lockfile wants crate
+/// versions the registry mirror may lack.
+pub fn wasm_bindgen_cli() -> Result<(), String> {
+    let version = locked_version("wasm-bindgen")?;
+    let current = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    if current.as_deref() == Some(&format!("wasm-bindgen {version}")) {
+        return Ok(());
+    }
+    run(
+        &format!("install wasm-bindgen-cli {version}"),
+        Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &format!("={version}"),
+        ]),
+    )
+}
+
+/// The version of `package` in the workspace's `Cargo.lock`.
+pub fn locked_version(package: &str) -> Result<String, String> {
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock"))
+        .map_err(|error| format!("cannot read Cargo.lock: {error}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == format!("name = \"{package}\"")
+            && let Some(version) = lines
+                .next()
+                .and_then(|line| line.trim().strip_prefix("version = \""))
+                .and_then(|rest| rest.strip_suffix('"'))
+        {
+            return Ok(version.to_owned());
+        }
+    }
+    Err(format!("`{package}` is not in Cargo.lock"))
+}
