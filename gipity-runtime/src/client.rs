@@ -87,13 +87,15 @@ struct Token {
 
 impl Token {
     /// Refreshes a quarter of the lifetime early, and at most 60 s early (as Gipity's own
-    /// sign-in code does), so that a call never leaves with a token about to expire.
+    /// sign-in code does), so that a call never leaves with a token about to expire. A
+    /// lifetime beyond [`MAX_TOKEN_LIFETIME`] (a broken or hostile server) is capped.
     fn new(value: String, expires_in: u64) -> Self {
-        let lifetime = Duration::from_secs(expires_in);
+        let lifetime = Duration::from_secs(expires_in).min(MAX_TOKEN_LIFETIME);
         let margin = (lifetime / 4).min(Duration::from_secs(60));
+        let now = web_time::Instant::now();
         Self {
             value: Secret::new(value),
-            refresh_at: web_time::Instant::now() + (lifetime - margin),
+            refresh_at: now.checked_add(lifetime - margin).unwrap_or(now),
         }
     }
 
@@ -101,6 +103,9 @@ impl Token {
         web_time::Instant::now() < self.refresh_at
     }
 }
+
+/// The longest a minted token is trusted, whatever `expiresIn` says.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 /// A token is usable if it is fresh, or if its mint finished while the caller waited for it
 /// (a very short TTL must not turn every waiter into a minter).

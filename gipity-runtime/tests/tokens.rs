@@ -210,3 +210,36 @@ async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHand
     }
     out
 }
+
+#[tokio::test]
+async fn absurd_expires_in_is_capped_not_a_panic() {
+    // A server that claims a token lives for u64::MAX seconds must not crash the client.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        for body in [
+            format!(
+                r#"{{"data":{{"token":"eyJabc.def.ghi","expiresIn":{}}}}}"#,
+                u64::MAX
+            ),
+            r#"{"data":"ok"}"#.to_owned(),
+        ] {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0; 4096];
+            let _ = socket.read(&mut request).await.unwrap();
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(response.as_bytes()).await.unwrap();
+        }
+    });
+    let client = gipity_runtime::Client::builder(APP)
+        .base_url(base)
+        .build()
+        .unwrap();
+    let v: String = client.call("echo", &json!({})).await.unwrap();
+    assert_eq!(v, "ok");
+    server.await.unwrap();
+}
