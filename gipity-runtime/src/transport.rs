@@ -97,6 +97,10 @@ pub(crate) async fn send(
     })
 }
 
+/// The most buffer reserved up front from a `Content-Length`.
+#[cfg(not(target_arch = "wasm32"))]
+const PREALLOCATE_AT_MOST: u64 = 1024 * 1024;
+
 /// Reads the body, stopping as soon as it crosses `limit` (a hostile or broken server cannot
 /// make the client buffer more than that).
 #[cfg(not(target_arch = "wasm32"))]
@@ -113,10 +117,9 @@ async fn read_body(
     {
         return Err(too_large());
     }
-    let mut body = match response.content_length() {
-        Some(length) => Vec::with_capacity(usize::try_from(length).unwrap_or(0)),
-        None => Vec::new(),
-    };
+    // The declared length sizes the buffer, up to a point: the header is the server's word.
+    let declared = response.content_length().unwrap_or(0).min(PREALLOCATE_AT_MOST);
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
     while let Some(chunk) = response
         .chunk()
         .await
