@@ -284,3 +284,55 @@ async fn redirect_url_returns_only_to_allowed_hosts() {
             .is_err()
     );
 }
+
+/// `add` as a free stub (the ambient client).
+#[gipity_runtime::function(auth = "public")]
+async fn add(a: f64, b: f64) -> gipity_runtime::Result<f64>;
+
+/// `echo` as a free stub; `EchoArgs` is its explicit-client form.
+#[gipity_runtime::function(auth = "public")]
+async fn echo(message: &str, tags: Option<Vec<String>>) -> gipity_runtime::Result<Value>;
+
+/// The demo functions as methods of `Client`.
+#[gipity_runtime::functions(auth = "public", rename_all = "camelCase")]
+trait Demo {
+    /// `add`, under another Rust name.
+    #[gipity(name = "add")]
+    async fn sum(&self, a: f64, b: f64) -> gipity_runtime::Result<f64>;
+
+    /// `echo`, with `camelCase` keys.
+    #[gipity(name = "echo")]
+    async fn echo_back(&self, first_word: &str) -> gipity_runtime::Result<Value>;
+}
+
+#[wasm_bindgen_test]
+async fn macro_stubs_on_wasm32() {
+    fresh("none").await;
+    let client = client(None);
+    // A free stub through a scope.
+    let sum = client.scope(add(2.0, 3.0)).await.unwrap();
+    assert_eq!(sum, 5.0);
+    // The generated args struct, through an explicit client; `None` is left out.
+    let echoed = EchoArgs {
+        message: "hi",
+        tags: None,
+    }
+    .call(&client)
+    .await
+    .unwrap();
+    assert_eq!(echoed, json!({"message": "hi"}));
+    // Outside a scope a free stub has no client (this suite installs none).
+    assert!(matches!(add(1.0, 1.0).await, Err(Error::NoClient)));
+    // The grouped form: methods of `Client`.
+    assert_eq!(client.sum(0.5, 0.25).await.unwrap(), 0.75);
+    assert_eq!(
+        client.echo_back("hello").await.unwrap(),
+        json!({"firstWord": "hello"})
+    );
+    let calls = view(&format!("calls?app={APP}&function=add")).await;
+    assert_eq!(calls["executions"], json!(2));
+    assert_eq!(
+        view(&format!("calls?app={APP}&function=echo")).await["bodies"],
+        json!([{"message": "hi"}, {"firstWord": "hello"}])
+    );
+}

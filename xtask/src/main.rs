@@ -7,6 +7,7 @@
 mod browser;
 mod install;
 mod proc;
+mod webdriver;
 
 use std::borrow::BorrowMut;
 use std::env;
@@ -65,6 +66,8 @@ fn ci() -> Result<(), String> {
     for (package, targets) in [
         ("gipity-runtime", "--lib"),
         ("gipity-browser-tests", "--tests"),
+        ("gipity-browser-example", "--lib"),
+        ("gipity-browser-bare-reqwest", "--lib"),
     ] {
         run(
             &format!("clippy (wasm32, {package})"),
@@ -105,12 +108,14 @@ fn ci() -> Result<(), String> {
 }
 
 /// The browser part: installs Chromium, ChromeDriver, the wasm32 target and wasm-bindgen-cli,
-/// then runs the wasm test suite in headless Chromium against the emulator binary.
+/// runs the wasm test suite in headless Chromium against the emulator binary, then builds the
+/// browser example for size and drives it end to end through WebDriver.
 fn browser() -> Result<(), String> {
     install::wasm_target()?;
     install::chromium()?;
     install::wasm_bindgen_cli()?;
-    browser::suite()
+    browser::suite()?;
+    browser::example()
 }
 
 /// The workspace root (the parent of this crate).
