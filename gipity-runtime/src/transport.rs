@@ -118,7 +118,10 @@ async fn read_body(
         return Err(too_large());
     }
     // The declared length sizes the buffer, up to a point: the header is the server's word.
-    let declared = response.content_length().unwrap_or(0).min(PREALLOCATE_AT_MOST);
+    let declared = response
+        .content_length()
+        .unwrap_or(0)
+        .min(PREALLOCATE_AT_MOST);
     let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
     while let Some(chunk) = response
         .chunk()
