@@ -29,7 +29,7 @@ pub(crate) const PREFIX: &str = "__emulator";
 const MAX_FAULT_DELAY_MS: u64 = 600_000;
 /// Longest `delayMs` of an auto decision.
 const MAX_AUTO_DELAY_MS: u64 = 60_000;
-/// Largest `largeBody` fault, in bytes.
+/// Largest `largeBody` and `streamedBody` fault, in bytes.
 const MAX_LARGE_BODY: u64 = 256 * 1024 * 1024;
 /// Longest display name of an auto approval, in characters.
 const MAX_USER_CHARS: usize = 100;
@@ -115,11 +115,12 @@ pub(crate) async fn route(
         }
         ["counters"] => {
             allow(method, &[Method::GET])?;
-            let counters = shared.lock().counters;
+            let counters = shared.counters();
             Ok(data(json!({
                 "tokenMints": counters.token_mints,
                 "guestSignIns": counters.guest_sign_ins,
                 "httpRequests": counters.http_requests,
+                "bodyBytesSent": counters.body_bytes_sent,
             })))
         }
         ["calls"] => {
@@ -329,7 +330,7 @@ fn times(value: Option<&Value>) -> Result<Times, ApiError> {
 
 /// The fault kinds, for messages.
 const FAULT_KINDS: &str = "status, delay, slow, expiredToken, rateLimited, htmlBadGateway, \
-    malformedJson, truncated, resetConnection, softError, largeBody";
+    malformedJson, truncated, resetConnection, softError, largeBody, streamedBody, json";
 
 fn fault(value: &Value, depth: usize) -> Result<Fault, ApiError> {
     let Value::Object(object) = value else {
@@ -348,19 +349,22 @@ fn fault(value: &Value, depth: usize) -> Result<Fault, ApiError> {
             ApiError::bad_request(format!("{what}: `{name}` is required (0 to {max})"))
         })
     };
+    let status = || {
+        object
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (100..=599).contains(s))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "{what}: `status` (an HTTP status from 100 to 599) is required"
+                ))
+            })
+    };
     let fault = match kind {
         "status" => {
             only_fields(object, &["kind", "status", "code", "message"], &what)?;
-            let status = object
-                .get("status")
-                .and_then(Value::as_u64)
-                .and_then(|s| u16::try_from(s).ok())
-                .filter(|s| (100..=599).contains(s))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "{what}: `status` (an HTTP status from 100 to 599) is required"
-                    ))
-                })?;
+            let status = status()?;
             Fault::Status {
                 status,
                 code: string_field(object, "code", &what)?
@@ -432,6 +436,24 @@ fn fault(value: &Value, depth: usize) -> Result<Fault, ApiError> {
             only_fields(object, &["kind", "bytes"], &what)?;
             let bytes = required("bytes", MAX_LARGE_BODY)?;
             Fault::LargeBody(usize::try_from(bytes).unwrap_or(usize::MAX))
+        }
+        "streamedBody" => {
+            only_fields(object, &["kind", "bytes"], &what)?;
+            let bytes = required("bytes", MAX_LARGE_BODY)?;
+            Fault::StreamedBody(usize::try_from(bytes).unwrap_or(usize::MAX))
+        }
+        "json" => {
+            only_fields(object, &["kind", "status", "body"], &what)?;
+            let status = status()?;
+            let Some(body) = string_field(object, "body", &what)? else {
+                return Err(ApiError::bad_request(format!(
+                    "{what}: `body` (a string, sent verbatim) is required"
+                )));
+            };
+            Fault::Json {
+                status,
+                body: body.to_owned(),
+            }
         }
         other => {
             return Err(ApiError::bad_request(format!(

@@ -4,6 +4,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -98,20 +100,37 @@ pub enum Fault {
     },
     /// `401 TOKEN_EXPIRED`, as if the presented token had expired.
     ExpiredToken,
-    /// `200 {"data":"xxxx..."}` of about this many bytes, streamed in chunks.
+    /// `200 {"data":"xxxx..."}` of about this many bytes, streamed in chunks,
+    /// with a `Content-Length` announcing the size.
     LargeBody(usize),
+    /// As [`Fault::LargeBody`], without a `Content-Length` (a chunked body): the
+    /// client learns the size only by reading it.
+    /// [`Counters::body_bytes_sent`](crate::Counters::body_bytes_sent) shows how
+    /// much of it the server got to send.
+    StreamedBody(usize),
+    /// This status with `body` sent verbatim as `application/json`: envelopes
+    /// the other faults cannot make, such as a `LOGIN_REQUIRED` whose
+    /// `loginUrl` points at another host.
+    Json {
+        /// The HTTP status (an invalid one becomes 500).
+        status: u16,
+        /// The body, sent as is.
+        body: String,
+    },
     /// `200 {"data":{"error": message}}`: the function "fails softly".
     SoftError(String),
 }
 
 /// How long a scripted body waits so the bytes before a failure reach the client.
 const FLUSH_PAUSE: Duration = Duration::from_millis(25);
-/// Chunk size of [`Fault::LargeBody`].
+/// Chunk size of [`Fault::LargeBody`] and [`Fault::StreamedBody`].
 const CHUNK: usize = 64 * 1024;
 
 /// The response a fault gives (every kind but [`Fault::Delay`], which the
-/// caller handles by waiting).
-pub(crate) fn respond_with(fault: &Fault) -> Response {
+/// caller handles by waiting). Scripted bodies add the bytes they hand to the
+/// connection to `sent`.
+pub(crate) fn respond_with(fault: &Fault, sent: &Arc<AtomicU64>) -> Response {
+    let scripted = |steps: Vec<Step>| ScriptedBody::new(steps, Arc::clone(sent));
     match fault {
         Fault::Status {
             status,
@@ -121,7 +140,7 @@ pub(crate) fn respond_with(fault: &Fault) -> Response {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             error(status, code, message)
         }
-        Fault::Slow { then, .. } => respond_with(then),
+        Fault::Slow { then, .. } => respond_with(then, sent),
         Fault::Delay(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",
@@ -138,9 +157,9 @@ pub(crate) fn respond_with(fault: &Fault) -> Response {
         Fault::Truncated => {
             let full =
                 br#"{"data":{"message":"this body was cut short","items":[1,2,3,4,5,6,7,8]}}"#;
-            let (sent, _) = full.split_at(full.len() / 2);
-            let body = ScriptedBody::new([
-                Step::Data(Bytes::from_static(sent)),
+            let (head, _) = full.split_at(full.len() / 2);
+            let body = scripted(vec![
+                Step::Data(Bytes::from_static(head)),
                 Step::Pause(FLUSH_PAUSE),
             ]);
             let mut response = respond(StatusCode::OK, JSON, Body::new(body));
@@ -150,7 +169,7 @@ pub(crate) fn respond_with(fault: &Fault) -> Response {
             response
         }
         Fault::ResetConnection => {
-            let body = ScriptedBody::new([
+            let body = scripted(vec![
                 Step::Data(Bytes::from_static(b"{\"data\":{\"items\":[1,2,3")),
                 Step::Pause(FLUSH_PAUSE),
                 Step::Abort,
@@ -176,26 +195,39 @@ pub(crate) fn respond_with(fault: &Fault) -> Response {
             "the token has expired",
         ),
         Fault::LargeBody(size) => {
-            const HEAD: &[u8] = b"{\"data\":\"";
-            const TAIL: &[u8] = b"\"}";
-            let fill = size.saturating_sub(HEAD.len() + TAIL.len());
-            let body = ScriptedBody::new([
-                Step::Data(Bytes::from_static(HEAD)),
-                Step::Fill {
-                    byte: b'x',
-                    remaining: fill,
-                },
-                Step::Data(Bytes::from_static(TAIL)),
-            ]);
-            let total = fill.saturating_add(HEAD.len() + TAIL.len());
-            let mut response = respond(StatusCode::OK, JSON, Body::new(body));
+            let (steps, total) = large_body(*size);
+            let mut response = respond(StatusCode::OK, JSON, Body::new(scripted(steps)));
             response
                 .headers_mut()
                 .insert(CONTENT_LENGTH, HeaderValue::from(total));
             response
         }
+        Fault::StreamedBody(size) => {
+            let (steps, _) = large_body(*size);
+            respond(StatusCode::OK, JSON, Body::new(scripted(steps)))
+        }
+        Fault::Json { status, body } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            respond(status, JSON, body.clone())
+        }
         Fault::SoftError(message) => crate::http::data(serde_json::json!({ "error": message })),
     }
+}
+
+/// The steps of `{"data":"xxxx..."}` of about `size` bytes, and its exact size.
+fn large_body(size: usize) -> (Vec<Step>, usize) {
+    const HEAD: &[u8] = b"{\"data\":\"";
+    const TAIL: &[u8] = b"\"}";
+    let fill = size.saturating_sub(HEAD.len() + TAIL.len());
+    let steps = vec![
+        Step::Data(Bytes::from_static(HEAD)),
+        Step::Fill {
+            byte: b'x',
+            remaining: fill,
+        },
+        Step::Data(Bytes::from_static(TAIL)),
+    ];
+    (steps, fill.saturating_add(HEAD.len() + TAIL.len()))
 }
 
 /// One step of a [`ScriptedBody`].
@@ -215,14 +247,22 @@ enum Step {
 struct ScriptedBody {
     steps: VecDeque<Step>,
     sleep: Option<Pin<Box<Sleep>>>,
+    /// Bytes handed to the connection, shared with the emulator's counters.
+    sent: Arc<AtomicU64>,
 }
 
 impl ScriptedBody {
-    fn new(steps: impl IntoIterator<Item = Step>) -> Self {
+    fn new(steps: Vec<Step>, sent: Arc<AtomicU64>) -> Self {
         Self {
-            steps: steps.into_iter().collect(),
+            steps: steps.into(),
             sleep: None,
+            sent,
         }
+    }
+
+    fn data(&self, bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        self.sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Poll::Ready(Some(Ok(Frame::data(bytes))))
     }
 }
 
@@ -244,7 +284,7 @@ impl HttpBody for ScriptedBody {
             }
             match this.steps.pop_front() {
                 None => return Poll::Ready(None),
-                Some(Step::Data(bytes)) => return Poll::Ready(Some(Ok(Frame::data(bytes)))),
+                Some(Step::Data(bytes)) => return this.data(bytes),
                 Some(Step::Fill { byte, remaining }) => {
                     if remaining == 0 {
                         continue;
@@ -256,7 +296,7 @@ impl HttpBody for ScriptedBody {
                             remaining: remaining - n,
                         });
                     }
-                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![byte; n])))));
+                    return this.data(Bytes::from(vec![byte; n]));
                 }
                 Some(Step::Pause(duration)) => {
                     this.sleep = Some(Box::pin(tokio::time::sleep(duration)));

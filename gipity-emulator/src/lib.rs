@@ -42,7 +42,7 @@
 //! | `POST /__emulator/auto` | `{"decision": "approve"\|"deny"\|"close"\|"none", "user"?, "delayMs"?}` | [`Emulator::set_auto_decision`] |
 //! | `POST /__emulator/fault` | `{"target", "fault", "times"?}` | [`Emulator::inject`] |
 //! | `POST /__emulator/clear-faults` | | [`Emulator::clear_faults`] |
-//! | `GET /__emulator/counters` | | `{"tokenMints","guestSignIns","httpRequests"}` |
+//! | `GET /__emulator/counters` | | `{"tokenMints","guestSignIns","httpRequests","bodyBytesSent"}` |
 //! | `GET /__emulator/calls` | `?app=&function=` | `{"calls","executions","bodies"}` |
 //! | `GET /__emulator/requests` | `?path=<prefix>` | `[{"method","path","hasCookie","hasAppToken","hasAuthorization","hasApiKey","origin"}]` |
 //!
@@ -54,8 +54,9 @@
 //! `{"kind":"slow","ms","then":<fault>}`, `{"kind":"expiredToken"}`,
 //! `{"kind":"rateLimited","retryAfter"?}`, `{"kind":"htmlBadGateway"}`,
 //! `{"kind":"malformedJson"}`, `{"kind":"truncated"}`,
-//! `{"kind":"resetConnection"}`, `{"kind":"softError","message"}` or
-//! `{"kind":"largeBody","bytes"}`.
+//! `{"kind":"resetConnection"}`, `{"kind":"softError","message"}`,
+//! `{"kind":"largeBody","bytes"}`, `{"kind":"streamedBody","bytes"}` or
+//! `{"kind":"json","status","body"}`.
 //!
 //! ```no_run
 //! use gipity_emulator::{Auth, Emulator};
@@ -483,9 +484,9 @@ impl Emulator {
 
     // ---- observation ----
 
-    /// Token mints, guest sign-ins and HTTP requests so far.
+    /// Token mints, guest sign-ins, HTTP requests and fault body bytes so far.
     pub fn counters(&self) -> Counters {
-        self.shared().lock().counters
+        self.shared().counters()
     }
 
     /// Requests that reached `POST /api/<app>/fn/<function>`, whatever their outcome.

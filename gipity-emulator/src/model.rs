@@ -125,6 +125,15 @@ pub struct Counters {
     /// Every HTTP request the server received, preflights included, except
     /// those to the test controls under `/__emulator/`.
     pub http_requests: u64,
+    /// Bytes of the streamed fault bodies ([`Fault::LargeBody`],
+    /// [`Fault::StreamedBody`], [`Fault::Truncated`], [`Fault::ResetConnection`])
+    /// handed to the connection: a client that stops reading early stops them.
+    ///
+    /// [`Fault::LargeBody`]: crate::Fault::LargeBody
+    /// [`Fault::StreamedBody`]: crate::Fault::StreamedBody
+    /// [`Fault::Truncated`]: crate::Fault::Truncated
+    /// [`Fault::ResetConnection`]: crate::Fault::ResetConnection
+    pub body_bytes_sent: u64,
 }
 
 /// One request as the server received it, from [`Emulator::requests`](crate::Emulator::requests).

@@ -156,7 +156,7 @@ pub(crate) fn allow(method: &Method, allowed: &[Method]) -> Result<(), ApiError>
 }
 
 /// Answers `fault`, or waits and returns `None` for a delay.
-async fn apply(fault: Option<Fault>) -> Option<Response> {
+async fn apply(shared: &Shared, fault: Option<Fault>) -> Option<Response> {
     match fault? {
         Fault::Delay(duration) => {
             tokio::time::sleep(duration).await;
@@ -164,9 +164,9 @@ async fn apply(fault: Option<Fault>) -> Option<Response> {
         }
         Fault::Slow { delay, then } => {
             tokio::time::sleep(delay).await;
-            Box::pin(apply(Some(*then))).await
+            Box::pin(apply(shared, Some(*then))).await
         }
-        other => Some(respond_with(&other)),
+        other => Some(respond_with(&other, &shared.body_bytes_sent)),
     }
 }
 
@@ -174,7 +174,7 @@ async fn apply(fault: Option<Fault>) -> Option<Response> {
 
 async fn mint_token(shared: &Shared, parts: &Parts, body: Body) -> Result<Response, ApiError> {
     let fault = shared.lock().take_fault(&Target::Token);
-    if let Some(response) = apply(fault).await {
+    if let Some(response) = apply(shared, fault).await {
         return Ok(response);
     }
     let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
@@ -305,7 +305,7 @@ async fn guest(
     body: Body,
 ) -> Result<Response, ApiError> {
     let fault = shared.lock().take_fault(&Target::Guest);
-    if let Some(response) = apply(fault).await {
+    if let Some(response) = apply(shared, fault).await {
         return Ok(response);
     }
     let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
@@ -400,7 +400,7 @@ async fn call_function(
         state.record_call(app, name);
         state.take_fault(&Target::function(app, name))
     };
-    if let Some(response) = apply(fault).await {
+    if let Some(response) = apply(shared, fault).await {
         return Ok(response);
     }
 

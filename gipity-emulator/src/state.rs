@@ -122,6 +122,9 @@ pub(crate) struct Shared {
     token_ttl: Duration,
     /// The player token lifetime the emulator started with (restored by a reset).
     player_token_ttl: Duration,
+    /// [`Counters::body_bytes_sent`], kept outside the lock: fault bodies add to
+    /// it while the server streams them.
+    pub(crate) body_bytes_sent: Arc<AtomicU64>,
 }
 
 /// How [`Shared`] is set up.
@@ -142,7 +145,15 @@ impl Shared {
             test_controls: config.test_controls,
             token_ttl: config.token_ttl,
             player_token_ttl: config.player_token_ttl,
+            body_bytes_sent: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The counters, with the bytes of fault bodies sent so far.
+    pub(crate) fn counters(&self) -> Counters {
+        let mut counters = self.lock().counters;
+        counters.body_bytes_sent = self.body_bytes_sent.load(Ordering::Relaxed);
+        counters
     }
 
     /// Forgets faults, counters, records, sessions, consents and the auto
@@ -152,6 +163,7 @@ impl Shared {
         let mut state = self.lock();
         state.faults.clear();
         state.counters = Counters::default();
+        self.body_bytes_sent.store(0, Ordering::Relaxed);
         state.calls.clear();
         state.executions.clear();
         state.bodies.clear();

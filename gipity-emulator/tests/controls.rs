@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Creds, Reply, assert_error, call, client, mint, reply, secret, token};
-use gipity_emulator::{AutoDecision, DEMO_APP, Emulator, FnError};
+use gipity_emulator::{AutoDecision, DEMO_APP, Emulator, Fault, FnError, Target, Times};
 use serde_json::{Value, json};
 
 /// The demo app with the test controls on.
@@ -273,7 +273,7 @@ async fn counters_calls_and_requests_over_http() {
     let r = get(&emulator, "counters").await;
     assert_eq!(
         r.body,
-        json!({"data": {"tokenMints": 1, "guestSignIns": 0, "httpRequests": 5}})
+        json!({"data": {"tokenMints": 1, "guestSignIns": 0, "httpRequests": 5, "bodyBytesSent": 0}})
     );
 
     let r = get(&emulator, "calls?app=p_demo&function=echo").await;
@@ -395,7 +395,13 @@ async fn reset_returns_to_a_clean_slate() {
     .await;
     post(&emulator, "token-ttl", json!({"seconds": 5})).await;
     post(&emulator, "auto", json!({"decision": "deny"})).await;
+    emulator.inject(
+        Target::function(DEMO_APP, "echo"),
+        Fault::StreamedBody(1000),
+        Times::Once,
+    );
     call(&emulator, DEMO_APP, "echo", json!(1), &Creds::default()).await;
+    assert_eq!(emulator.counters().body_bytes_sent, 1000);
     assert_eq!(mint_status(&emulator).await, 502);
 
     assert_done(&post(&emulator, "reset", json!({})).await);
@@ -403,7 +409,7 @@ async fn reset_returns_to_a_clean_slate() {
     let counters = get(&emulator, "counters").await;
     assert_eq!(
         counters.body,
-        json!({"data": {"tokenMints": 0, "guestSignIns": 0, "httpRequests": 0}})
+        json!({"data": {"tokenMints": 0, "guestSignIns": 0, "httpRequests": 0, "bodyBytesSent": 0}})
     );
     assert_eq!(
         get(&emulator, "calls?app=p_demo&function=echo").await.body,
@@ -613,6 +619,28 @@ async fn fault_control_arms_every_kind() {
     .await;
     let r = raw_echo().await.unwrap();
     assert_eq!(r.bytes().await.unwrap().len(), 300_000);
+
+    arm(
+        json!({"kind": "streamedBody", "bytes": 200_000}),
+        json!("once"),
+    )
+    .await;
+    let r = raw_echo().await.unwrap();
+    assert_eq!(r.content_length(), None);
+    assert_eq!(r.bytes().await.unwrap().len(), 200_000);
+    assert_eq!(
+        get(&emulator, "counters").await.body["data"]["bodyBytesSent"],
+        500_000
+    );
+
+    arm(
+        json!({"kind": "json", "status": 401, "body": "{\"error\":{\"code\":\"LOGIN_REQUIRED\",\"loginUrl\":\"https://elsewhere.example/\"}}"}),
+        json!("once"),
+    )
+    .await;
+    let r = call(&emulator, DEMO_APP, "echo", json!({}), &none).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["error"]["loginUrl"], "https://elsewhere.example/");
 
     arm(
         json!({"kind": "slow", "ms": 100, "then": {"kind": "status", "status": 500}}),

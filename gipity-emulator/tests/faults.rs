@@ -305,6 +305,94 @@ async fn large_body() {
 }
 
 #[tokio::test]
+async fn streamed_body_has_no_length_and_counts_what_was_sent() {
+    let emulator = setup().await;
+    let size = 3 * 1024 * 1024 + 17;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::StreamedBody(size),
+        Times::Once,
+    );
+    let r = client().post(url(&emulator)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.content_length(), None);
+    assert_eq!(
+        r.headers()
+            .get("transfer-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("chunked")
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(bytes.len(), size);
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(value["data"].as_str().unwrap().bytes().all(|b| b == b'x'));
+    assert_eq!(emulator.counters().body_bytes_sent, size as u64);
+    assert_eq!(emulator.executions("p_x", "echo"), 0);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_stops_the_body() {
+    let emulator = setup().await;
+    let size = 256 * 1024 * 1024;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::StreamedBody(size),
+        Times::Once,
+    );
+    let mut r = client().post(url(&emulator)).send().await.unwrap();
+    assert!(r.chunk().await.unwrap().is_some());
+    drop(r);
+    // The server notices the closed connection and stops; the count settles far below the size.
+    let mut sent = emulator.counters().body_bytes_sent;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = emulator.counters().body_bytes_sent;
+        if now == sent {
+            break;
+        }
+        sent = now;
+    }
+    assert!(sent > 0);
+    assert!(sent < 32 * 1024 * 1024, "{sent} bytes sent");
+}
+
+#[tokio::test]
+async fn json_fault_is_sent_verbatim() {
+    let emulator = setup().await;
+    let body = r#"{"error":{"code":"LOGIN_REQUIRED","message":"m","loginUrl":"https://elsewhere.example/login"}}"#;
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::Json {
+            status: 401,
+            body: body.into(),
+        },
+        Times::Once,
+    );
+    emulator.inject(
+        Target::function("p_x", "echo"),
+        Fault::Json {
+            status: 1000,
+            body: "not json".into(),
+        },
+        Times::Once,
+    );
+    let r = client().post(url(&emulator)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    assert_eq!(r.text().await.unwrap(), body);
+    let r = client().post(url(&emulator)).send().await.unwrap();
+    assert_eq!(r.status(), 500, "an invalid status becomes 500");
+    assert_eq!(r.text().await.unwrap(), "not json");
+    assert_eq!(emulator.calls("p_x", "echo"), 2);
+    assert_eq!(emulator.executions("p_x", "echo"), 0);
+}
+
+#[tokio::test]
 async fn soft_error() {
     let emulator = setup().await;
     emulator.inject(

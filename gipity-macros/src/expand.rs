@@ -60,7 +60,9 @@ fn parse_options(cx: &Ctxt, args: TokenStream, site: Site) -> Options {
 // Input:  #[function(name = "get-items")]
 //         pub async fn get_items(category: &str) -> Result<Vec<Item>>;
 // Output: pub struct GetItemsArgs<'a> { pub category: &'a str }  (Serialize)
-//         impl GetItemsArgs<'_> { pub async fn call(&self, client: &Client) -> Result<Vec<Item>> }
+//         impl GetItemsArgs<'_> {
+//             pub fn call(&self, client: &Client) -> impl Future<Output = Result<Vec<Item>>>
+//         }
 //         impl Debug for GetItemsArgs<'_>
 //         pub async fn get_items(category: &str) -> Result<Vec<Item>> {
 //             GetItemsArgs { category }.call(&ambient()?).await
@@ -78,25 +80,33 @@ fn expand_free(stub: &Stub) -> TokenStream {
         .iter()
         .filter(|attr| attr.path().is_ident("cfg"))
         .collect();
+    let lifetime = Lifetime::new(ARGS_LIFETIME, Span::call_site());
     let (generics, anonymous) = if function.borrows {
-        let lifetime = Lifetime::new(ARGS_LIFETIME, Span::call_site());
         (quote!(<#lifetime>), quote!(<'_>))
     } else {
         (TokenStream::new(), TokenStream::new())
     };
-    let struct_docs = docs::args_struct(function);
-    let serde_attr = serde_container_attr(function);
+    // What the future of `call` captures, named, so that the output means the same in every
+    // edition: the struct's lifetime, if any, and the borrows of `self` and the client.
+    let call_lifetime = Lifetime::new("'__gipity", Span::mixed_site());
+    let captures = if function.borrows {
+        quote!(use<#lifetime, #call_lifetime>)
+    } else {
+        quote!(use<#call_lifetime>)
+    };
+    let struct_docs = doc_attr(&docs::args_struct(function));
+    let (derive, serialize) = expand_serialize(function, args_ident, &generics);
     let fields = function
         .params
         .iter()
-        .map(|param| expand_field(param, &quote!(pub), true));
-    let call_docs = docs::call_method(function);
+        .map(|param| expand_field(param, &quote!(pub), true, derive.is_some()));
+    let call_docs = doc_attr(&docs::call_method(function));
     let client = Ident::new("client", Span::mixed_site());
     let descriptor = expand_descriptor(function);
-    let call = expand_call(function, &client, &quote!(self));
+    let call_future = expand_call_future(function, &client, &quote!(self));
     let name = LitStr::new(args_ident.to_string().as_str(), args_ident.span());
     let attrs = &function.attrs;
-    let stub_docs = docs::stub(function, Some(args_ident));
+    let stub_docs = doc_attr(&docs::stub(function, Some(args_ident)));
     let sig = &function.sig;
     let idents = function.params.iter().map(|param| &param.ident);
     // The body is located at the return type, so that a `Result` with another error type is
@@ -111,23 +121,28 @@ fn expand_free(stub: &Stub) -> TokenStream {
         #body_args { #(#idents),* }.call(&#ambient).await
     };
     quote! {
-        #(#[doc = #struct_docs])*
+        #struct_docs
         #(#cfgs)*
-        #[derive(#krate::__private::serde::Serialize)]
-        #serde_attr
+        #derive
         #vis struct #args_ident #generics {
             #(#fields)*
         }
 
         #(#cfgs)*
-        impl #args_ident #anonymous {
-            #(#[doc = #call_docs])*
-            pub async fn call(
-                &self,
-                #client: &#krate::__private::Client,
-            ) -> #krate::__private::Result<#data> {
+        #serialize
+
+        // `call` is a plain `fn` returning the call's future: an `async fn` here would add a
+        // state machine per stub, to compile and to poll, that only forwards.
+        #(#cfgs)*
+        impl #generics #args_ident #generics {
+            #call_docs
+            pub fn call<#call_lifetime>(
+                &#call_lifetime self,
+                #client: &#call_lifetime #krate::__private::Client,
+            ) -> impl ::core::future::Future<Output = #krate::__private::Result<#data>> + #captures
+            {
                 #descriptor
-                #call
+                #call_future
             }
         }
 
@@ -140,7 +155,7 @@ fn expand_free(stub: &Stub) -> TokenStream {
         }
 
         #(#attrs)*
-        #(#[doc = #stub_docs])*
+        #stub_docs
         #vis #sig {
             #body
         }
@@ -162,25 +177,25 @@ fn expand_free(stub: &Stub) -> TokenStream {
 fn expand_trait(api: &ApiTrait) -> TokenStream {
     let krate = &api.krate;
     let attrs = &api.attrs;
-    let trait_docs = docs::api_trait(api);
+    let trait_docs = doc_attr(&docs::api_trait(api));
     let vis = &api.vis;
     let trait_token = &api.trait_token;
     let ident = &api.ident;
     let cfgs = api.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
     let declarations = api.methods.iter().map(|method| {
         let attrs = &method.attrs;
-        let method_docs = docs::stub(method, None);
+        let method_docs = doc_attr(&docs::stub(method, None));
         let signature = method_signature(method);
         quote! {
             #(#attrs)*
-            #(#[doc = #method_docs])*
+            #method_docs
             #signature;
         }
     });
     let implementations = api.methods.iter().map(expand_method);
     quote! {
         #(#attrs)*
-        #(#[doc = #trait_docs])*
+        #trait_docs
         #vis #trait_token #ident {
             #(#declarations)*
         }
@@ -208,7 +223,7 @@ fn method_signature(method: &Function) -> TokenStream {
 
 // Input:  async fn checkout(&self, cart: &Cart) -> Result<Receipt>;   (a checked trait method)
 // Output: fn checkout(&self, cart: &Cart) -> impl Future<..> + MaybeSend {
-//             struct __GipityArgs<'a> { cart: &'a Cart }  (Serialize)
+//             struct __GipityArgs<'a> { cart: &'a Cart }  (Serialize, see `expand_serialize`)
 //             static __GIPITY_FUNCTION: RemoteFunction<'static> = ..;
 //             async move {
 //                 let __gipity_args = __GipityArgs { cart };
@@ -216,7 +231,6 @@ fn method_signature(method: &Function) -> TokenStream {
 //             }
 //         }
 fn expand_method(method: &Function) -> TokenStream {
-    let krate = &method.krate;
     let cfgs = method
         .attrs
         .iter()
@@ -226,12 +240,13 @@ fn expand_method(method: &Function) -> TokenStream {
         let lifetime = Lifetime::new(ARGS_LIFETIME, Span::call_site());
         quote!(<#lifetime>)
     });
-    let serde_attr = serde_container_attr(method);
+    let args_ty = Ident::new("__GipityArgs", Span::mixed_site());
+    let (derive, serialize) =
+        expand_serialize(method, &args_ty, &generics.clone().unwrap_or_default());
     let fields = method
         .params
         .iter()
-        .map(|param| expand_field(param, &TokenStream::new(), false));
-    let args_ty = Ident::new("__GipityArgs", Span::mixed_site());
+        .map(|param| expand_field(param, &TokenStream::new(), false, derive.is_some()));
     let args = Ident::new("__gipity_args", Span::mixed_site());
     let idents = method.params.iter().map(|param| &param.ident);
     let descriptor = expand_descriptor(method);
@@ -246,11 +261,11 @@ fn expand_method(method: &Function) -> TokenStream {
     quote! {
         #(#cfgs)*
         #signature {
-            #[derive(#krate::__private::serde::Serialize)]
-            #serde_attr
+            #derive
             struct #args_ty #generics {
                 #(#fields)*
             }
+            #serialize
             #descriptor
             async move {
                 let #args = #args_ty { #(#idents),* };
@@ -312,13 +327,33 @@ fn function_static() -> Ident {
 /// `call(client, &__GIPITY_FUNCTION, args).await`, spanned at the return type so that a
 /// mismatch with the declared `Result` is reported there.
 fn expand_call(function: &Function, client: &Ident, args: &TokenStream) -> TokenStream {
+    let call = expand_call_future(function, client, args);
+    let span = located(function.data.span());
+    quote_spanned! {span=>
+        #call.await
+    }
+}
+
+/// `call(client, &__GIPITY_FUNCTION, args)`: the future of the call, spanned like
+/// [`expand_call`].
+fn expand_call_future(function: &Function, client: &Ident, args: &TokenStream) -> TokenStream {
     let krate = &function.krate;
     let function_static = function_static();
     let span = located(function.data.span());
     let call = respan(quote!(#krate::__private::call), span);
     quote_spanned! {span=>
-        #call(#client, &#function_static, #args).await
+        #call(#client, &#function_static, #args)
     }
+}
+
+/// Generated doc lines as one `#[doc = ".."]` attribute, which rustdoc reads exactly as one
+/// attribute per line: fewer tokens for the macro to build and the compiler to take in.
+fn doc_attr(lines: &[String]) -> TokenStream {
+    if lines.is_empty() {
+        return TokenStream::new();
+    }
+    let text = lines.join("\n");
+    quote!(#[doc = #text])
 }
 
 /// Call-site hygiene, at the location of `span` (a user's token).
@@ -344,6 +379,101 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+// Input:  a checked function, the arguments struct's name and generics
+// Output: when no parameter has `#[serde(..)]` attributes of its own (the usual case):
+//             impl<'a> Serialize for GetItemsArgs<'a> {
+//                 fn serialize<S>(&self, s: S) -> Result<S::Ok, S::Error> {
+//                     let mut state = s.serialize_struct("GetItemsArgs", 0 + 1)?;
+//                     state.serialize_field("category", &self.category)?;   // each key as renamed
+//                     if self.note.is_some() { state.serialize_field("note", &self.note)?; }
+//                     else { state.skip_field("note")?; }                    // `None` left out
+//                     state.end()
+//                 }
+//             }
+//         and no derive; otherwise `#[derive(Serialize)] #[serde(crate = .., rename_all = ..)]`
+//         for the struct, so that serde applies the parameters' attributes.
+/// Returns (the derive attributes, the impl): exactly one of them is empty. Writing the impl
+/// here spares the compiler a second macro (serde's derive, which parses the struct again) per
+/// stub, most of the time a stub costs to build.
+fn expand_serialize(
+    function: &Function,
+    ty: &Ident,
+    generics: &TokenStream,
+) -> (Option<TokenStream>, TokenStream) {
+    let krate = &function.krate;
+    let serde = quote!(#krate::__private::serde);
+    let plain = function
+        .params
+        .iter()
+        .all(|param| param.serde.is_empty() && matches!(param.key, Key::Named { .. }));
+    if !plain {
+        let serde_attr = serde_container_attr(function);
+        return (
+            Some(quote! {
+                #[derive(#serde::Serialize)]
+                #serde_attr
+            }),
+            TokenStream::new(),
+        );
+    }
+    let serializer = Ident::new("__gipity_serializer", Span::mixed_site());
+    let state = Ident::new("__gipity_state", Span::mixed_site());
+    let generic = Ident::new("__GipityS", Span::mixed_site());
+    let name = LitStr::new(&ty.to_string(), Span::call_site());
+    let is_none = quote!(::core::option::Option::is_none);
+    let mut len = quote!(0);
+    let mut fields = TokenStream::new();
+    for param in &function.params {
+        let Key::Named { name: key, .. } = &param.key else {
+            continue;
+        };
+        let ident = &param.ident;
+        let key = LitStr::new(key, Span::call_site());
+        // Spanned at the parameter's type (`T` in `&T`), where a type that is not `Serialize`
+        // is reported.
+        let mut ty = &param.ty;
+        while let syn::Type::Reference(reference) = ty {
+            ty = &reference.elem;
+        }
+        let value = quote_spanned!(located(ty.span())=> &self.#ident);
+        let serialize_field = quote! {
+            #state.serialize_field(#key, #value)?;
+        };
+        if param.skip_if_none {
+            len.extend(quote!(+ if #is_none(&self.#ident) { 0 } else { 1 }));
+            fields.extend(quote! {
+                if #is_none(&self.#ident) {
+                    #state.skip_field(#key)?;
+                } else {
+                    #serialize_field
+                }
+            });
+        } else {
+            len.extend(quote!(+ 1));
+            fields.extend(serialize_field);
+        }
+    }
+    let serialize = quote! {
+        #[automatically_derived]
+        impl #generics #serde::Serialize for #ty #generics {
+            fn serialize<#generic>(
+                &self,
+                #serializer: #generic,
+            ) -> ::core::result::Result<#generic::Ok, #generic::Error>
+            where
+                #generic: #serde::Serializer,
+            {
+                // Method calls, with the trait in scope: a few tokens per field, not a path.
+                use #serde::ser::SerializeStruct as _;
+                let mut #state = #serializer.serialize_struct(#name, #len)?;
+                #fields
+                #state.end()
+            }
+        }
+    };
+    (None, serialize)
+}
+
 /// `#[serde(crate = "::gipity_runtime::__private::serde", rename_all = "..")]`
 fn serde_container_attr(function: &Function) -> TokenStream {
     let serde_path = format!("{}::__private::serde", path_string(&function.krate));
@@ -356,14 +486,10 @@ fn serde_container_attr(function: &Function) -> TokenStream {
 }
 
 /// One field of an arguments struct, with the parameter's serde attributes.
-fn expand_field(param: &Param, vis: &TokenStream, documented: bool) -> TokenStream {
-    let doc = documented.then(|| {
-        let doc = docs::field(param);
-        quote!(#[doc = #doc])
-    });
+fn expand_field(param: &Param, vis: &TokenStream, documented: bool, derived: bool) -> TokenStream {
+    let doc = documented.then(|| doc_attr(&[docs::field(param)]));
     let serde = &param.serde;
-    let skip_none = param
-        .skip_if_none
+    let skip_none = (derived && param.skip_if_none)
         .then(|| quote!(#[serde(skip_serializing_if = "::core::option::Option::is_none")]));
     // A skipped field is never read by the derived impl; it is still part of the stub's
     // signature, so it stays in the struct.
@@ -407,9 +533,10 @@ mod tests {
         for piece in [
             "pub struct GetItemsArgs < 'a > {",
             "pub category : & 'a str ,",
-            "# [serde (crate = \"rt::__private::serde\")]",
-            "impl GetItemsArgs < '_ > {",
-            "pub async fn call (& self , client : & rt :: __private :: Client ,) -> rt :: __private :: Result < Vec < Item > >",
+            "impl < 'a > rt :: __private :: serde :: Serialize for GetItemsArgs < 'a > {",
+            "__gipity_state . serialize_field (\"category\" , & self . category) ?",
+            "impl < 'a > GetItemsArgs < 'a > {",
+            "pub fn call < '__gipity > (& '__gipity self , client : & '__gipity rt :: __private :: Client ,) -> impl :: core :: future :: Future < Output = rt :: __private :: Result < Vec < Item > >> + use < 'a , '__gipity >",
             "rt :: __private :: RemoteFunction :: new (\"get-items\") . auth (rt :: __private :: Auth :: User) . timeout (:: core :: time :: Duration :: from_millis (120000u64))",
             "rt :: __private :: assert_arg :: < str > ()",
             "pub async fn get_items (category : & str) -> Result < Vec < Item > > {",
@@ -432,10 +559,32 @@ mod tests {
         assert!(output.contains("impl SaveArgs {"), "{output}");
         assert!(
             output.contains(
-                "# [serde (skip_serializing_if = \"::core::option::Option::is_none\")] pub note"
+                "if :: core :: option :: Option :: is_none (& self . note) { __gipity_state . skip_field (\"note\") ? ; }"
             ),
             "{output}"
         );
+        assert!(!output.contains("# [derive"), "{output}");
+    }
+
+    #[test]
+    fn serde_attributes_go_to_serde_derive() {
+        let output = squeeze(&run_function(
+            quote!(rename_all = "camelCase"),
+            quote!(
+                async fn save(
+                    level: u32,
+                    #[serde(rename = "note-text")] note: Option<String>,
+                ) -> Result<()>;
+            ),
+        ));
+        for piece in [
+            "# [derive (:: gipity_runtime :: __private :: serde :: Serialize)]",
+            "# [serde (crate = \"::gipity_runtime::__private::serde\" , rename_all = \"camelCase\")]",
+            "# [serde (rename = \"note-text\")] # [serde (skip_serializing_if = \"::core::option::Option::is_none\")] pub note",
+        ] {
+            assert!(output.contains(piece), "missing `{piece}` in {output}");
+        }
+        assert!(!output.contains("SerializeStruct"), "{output}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
@@ -53,6 +54,8 @@ pub(crate) struct Inner {
     status_url: Url,
     me_url: Url,
     pub(crate) http: reqwest::Client,
+    /// The timeout `http` enforces on every request by itself, if it is known to have one.
+    pub(crate) http_timeout: Option<Duration>,
     creds: Creds,
     app_token: Flight<Token>,
     handler: Option<Arc<dyn AuthHandler>>,
@@ -73,15 +76,15 @@ enum Creds {
         display_name: Option<String>,
         token: Flight<Token>,
     },
-    ApiKey(Secret),
-    Bearer(Secret),
+    ApiKey(secret::Headers),
+    Bearer(secret::Headers),
     Anonymous,
 }
 
 /// A minted token and when to stop using it.
 #[derive(Clone)]
-struct Token {
-    value: Secret,
+pub(crate) struct Token {
+    headers: secret::Headers,
     refresh_at: web_time::Instant,
 }
 
@@ -94,18 +97,37 @@ impl Token {
         let margin = (lifetime / 4).min(Duration::from_secs(60));
         let now = web_time::Instant::now();
         Self {
-            value: Secret::new(value),
+            headers: secret::Headers::of(&Secret::new(value)),
             refresh_at: now.checked_add(lifetime - margin).unwrap_or(now),
         }
     }
 
-    fn fresh(&self) -> bool {
+    pub(crate) fn fresh(&self) -> bool {
         web_time::Instant::now() < self.refresh_at
+    }
+
+    /// The token of a mint or sign-in reply, `{"data": {"token", "expiresIn"}}`; `kind`
+    /// names it in the error when it is not a usable header value.
+    pub(crate) fn from_reply(reply: &Reply, kind: &'static str) -> Result<Self> {
+        let minted: transport::Data<transport::TokenBody> = transport::decode(reply)?;
+        validate::credential(kind, &minted.data.token).map_err(|e| Error::InvalidRequest(e.0))?;
+        Ok(Self::new(minted.data.token, minted.data.expires_in))
     }
 }
 
 /// The longest a minted token is trusted, whatever `expiresIn` says.
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// Records how a call ended on its span, and returns its result.
+fn record_outcome<T>(span: &tracing::Span, result: Result<T>) -> Result<T> {
+    if !span.is_disabled() {
+        match &result {
+            Ok(_) => span.record("outcome", "ok"),
+            Err(error) => span.record("outcome", tracing::field::display(error)),
+        };
+    }
+    result
+}
 
 /// A token is usable if it is fresh, or if its mint finished while the caller waited for it
 /// (a very short TTL must not turn every waiter into a minter).
@@ -127,6 +149,9 @@ fn usable(token: &Token, newer: bool) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct RemoteFunction<'a> {
     name: &'a str,
+    /// Whether `name` is a valid function name: decided in [`new`](Self::new), at compile time
+    /// for a `static`, so that calls through a static descriptor skip the check.
+    valid_name: bool,
     auth: Option<Auth>,
     permissions: Permissions,
     timeout: Option<Duration>,
@@ -140,6 +165,7 @@ impl<'a> RemoteFunction<'a> {
     pub const fn new(name: &'a str) -> Self {
         Self {
             name,
+            valid_name: validate::is_function_name(name),
             auth: None,
             permissions: Permissions::IDENTITY,
             timeout: None,
@@ -268,30 +294,28 @@ impl Client {
             status = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
-        async {
-            let result = self.call_inner(function, body).await;
-            let span = tracing::Span::current();
-            match &result {
-                Ok(_) => span.record("outcome", "ok"),
-                Err(error) => span.record("outcome", tracing::field::display(error)),
-            };
-            result
-        }
-        .instrument(span)
-        .await
+        self.call_inner(function, body, span.clone())
+            .instrument(span)
+            .await
     }
 
-    async fn call_inner<T, B>(&self, function: &RemoteFunction<'_>, body: &B) -> Result<T>
+    /// The call, in `span` (that of [`call_function`](Self::call_function)), whose outcome it
+    /// records.
+    async fn call_inner<T, B>(
+        &self,
+        function: &RemoteFunction<'_>,
+        body: &B,
+        span: tracing::Span,
+    ) -> Result<T>
     where
         T: DeserializeOwned + 'static,
         B: Serialize + ?Sized,
     {
-        validate::function_name(function.name).map_err(|e| Error::InvalidRequest(e.0))?;
-        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(Error::Encode)?);
-        let mut url = self.inner.fn_base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.push(function.name);
-        }
+        // No temporary of the preparation outlives it, so that the future stays small.
+        let (url, body) = match self.function_request(function, body) {
+            Ok(prepared) => prepared,
+            Err(error) => return record_outcome(&span, Err(error)),
+        };
         let request = Request {
             method: reqwest::Method::POST,
             url: &url,
@@ -300,8 +324,32 @@ impl Client {
             timeout: function.timeout.unwrap_or(self.inner.timeout),
             permissions: function.permissions,
         };
-        let reply = self.execute(&request).await?;
-        transport::decode_data(&reply, function)
+        let result = match self.execute(&request, &span).await {
+            Ok(reply) => transport::decode_data(&reply, function),
+            Err(error) => Err(error),
+        };
+        record_outcome(&span, result)
+    }
+
+    /// The URL and the JSON body of a call to `function`. The name of a `static` descriptor
+    /// was checked when it was made; any other is checked here.
+    fn function_request<B>(
+        &self,
+        function: &RemoteFunction<'_>,
+        body: &B,
+    ) -> Result<(Url, bytes::Bytes)>
+    where
+        B: Serialize + ?Sized,
+    {
+        if !function.valid_name {
+            validate::function_name(function.name).map_err(|e| Error::InvalidRequest(e.0))?;
+        }
+        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(Error::Encode)?);
+        let mut url = self.inner.fn_base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(function.name);
+        }
+        Ok((url, body))
     }
 
     /// Asks the API whether a user is signed in and has granted `permissions`
@@ -321,7 +369,7 @@ impl Client {
             timeout: self.inner.timeout,
             permissions,
         };
-        let reply = self.execute(&request).await?;
+        let reply = self.execute(&request, &tracing::Span::current()).await?;
         let status: transport::StatusBody = transport::decode(&reply)?;
         Ok(match (status.authenticated, status.user) {
             (true, Some(user)) if status.consented => AuthStatus::SignedIn { user },
@@ -356,7 +404,7 @@ impl Client {
             timeout: self.inner.timeout,
             permissions: Permissions::IDENTITY,
         };
-        let reply = self.execute(&request).await?;
+        let reply = self.execute(&request, &tracing::Span::current()).await?;
         let me: transport::MeBody = transport::decode(&reply)?;
         Ok(me.user)
     }
@@ -373,17 +421,17 @@ impl Client {
     /// the credential, gets a fresh one and retries once; `LOGIN_REQUIRED`/`CONSENT_REQUIRED`
     /// go to the auth handler and are retried once if it completes; a 429 with a `Retry-After`
     /// within bounds is retried once. Every branch is taken at most once, so this never loops.
-    async fn execute(&self, request: &Request<'_>) -> Result<Reply> {
+    async fn execute(&self, request: &Request<'_>, span: &tracing::Span) -> Result<Reply> {
         let mut refreshed = false;
         let mut reauthenticated: Option<AuthOutcome> = None;
         let mut waited = false;
         let mut attempt = 0_u32;
         loop {
             attempt += 1;
-            tracing::Span::current().record("attempt", attempt);
+            span.record("attempt", attempt);
             let credential = self.credential(request.attach).await?;
             let reply = transport::send(self, request, &credential).await?;
-            tracing::Span::current().record("status", reply.status);
+            span.record("status", reply.status);
             if (200..300).contains(&reply.status) {
                 return Ok(reply);
             }
@@ -403,7 +451,8 @@ impl Client {
                 if reauthenticated.is_none()
                     && let Some(handler) = &self.inner.handler
                 {
-                    let outcome = self.resolve(handler, challenge.clone()).await;
+                    // Boxed, like every cold path here: the future of a call stays small.
+                    let outcome = Box::pin(self.resolve(handler, challenge.clone())).await;
                     tracing::debug!(?kind, ?outcome, "auth handler finished");
                     if outcome == AuthOutcome::Completed {
                         reauthenticated = Some(outcome);
@@ -424,7 +473,7 @@ impl Client {
                 429 => match reply.retry_after {
                     Some(wait) if !waited && wait <= self.inner.max_retry_after => {
                         tracing::debug!(?wait, "rate limited; waiting once");
-                        crate::platform::sleep(wait).await;
+                        Box::pin(crate::platform::sleep(wait)).await;
                         waited = true;
                     }
                     retry_after => return Err(Error::RateLimited { retry_after }),
@@ -450,7 +499,7 @@ impl Client {
 
     /// The challenge for `kind`: the URL the API gave if it is on the API's own origin,
     /// otherwise the documented login/consent URL built from the base URL.
-    fn challenge(
+    pub(crate) fn challenge(
         &self,
         kind: ChallengeKind,
         given: Option<&str>,
@@ -506,8 +555,8 @@ impl Client {
                     source: Some(source),
                 }),
             },
-            Creds::ApiKey(key) => Ok(Attached::ApiKey(key.clone())),
-            Creds::Bearer(token) => Ok(Attached::Bearer(token.clone())),
+            Creds::ApiKey(headers) => Ok(Attached::ApiKey(headers.plain.clone())),
+            Creds::Bearer(headers) => Ok(Attached::Bearer(headers.bearer.clone())),
             Creds::Anonymous if matches!(auth, Some(Auth::User | Auth::Member)) => {
                 Err(Error::CredentialUnavailable {
                     credential: CredentialKind::None,
@@ -520,15 +569,17 @@ impl Client {
 
     async fn app_token(&self, attach: Attach) -> Result<Attached> {
         let flight = &self.inner.app_token;
-        let result = match flight.current(Token::fresh) {
+        let result = match flight.current(Token::fresh, |token| token.headers.plain.clone()) {
             Ok(found) => Ok(found),
             Err(seen) => {
-                let (result, generation) = flight.run(seen, usable, || self.mint()).await;
-                result.map(|token| (token, generation))
+                // Boxed: the mint is a whole request, and every call's future would otherwise
+                // carry room for it.
+                let (result, generation) = Box::pin(flight.run(seen, usable, || self.mint())).await;
+                result.map(|token| (token.headers.plain, generation))
             }
         };
         match result {
-            Ok((token, generation)) => Ok(Attached::AppToken(token.value, generation)),
+            Ok((header, generation)) => Ok(Attached::AppToken(header, generation)),
             Err(_) if attach == Attach::Function(Some(Auth::Public)) => Ok(Attached::Nothing),
             Err(source) => Err(Error::CredentialUnavailable {
                 credential: CredentialKind::AppToken,
@@ -537,7 +588,7 @@ impl Client {
         }
     }
 
-    async fn player_token(&self) -> Result<(Secret, u64), Arc<Error>> {
+    async fn player_token(&self) -> Result<(Option<HeaderValue>, u64), Arc<Error>> {
         let Creds::Player {
             device_secret,
             display_name,
@@ -548,15 +599,14 @@ impl Client {
                 "the client has no player credentials",
             ))));
         };
-        match token.current(Token::fresh) {
-            Ok((token, generation)) => Ok((token.value, generation)),
+        match token.current(Token::fresh, |token| token.headers.bearer.clone()) {
+            Ok(found) => Ok(found),
             Err(seen) => {
-                let (result, generation) = token
-                    .run(seen, usable, || {
-                        self.sign_in_player(device_secret, display_name.as_deref())
-                    })
-                    .await;
-                result.map(|token| (token.value, generation))
+                let (result, generation) = Box::pin(token.run(seen, usable, || {
+                    self.sign_in_player(device_secret, display_name.as_deref())
+                }))
+                .await;
+                result.map(|token| (token.headers.bearer, generation))
             }
         }
     }
@@ -575,10 +625,7 @@ impl Client {
         let reply = self
             .post_unauthenticated(&self.inner.token_url, body)
             .await?;
-        let minted: transport::Data<transport::TokenBody> = transport::decode(&reply)?;
-        validate::credential("app token", &minted.data.token)
-            .map_err(|e| Error::InvalidRequest(e.0))?;
-        Ok(Token::new(minted.data.token, minted.data.expires_in))
+        Token::from_reply(&reply, "app token")
     }
 
     /// `POST /api/<guid>/auth/guest {"deviceSecret", "displayName"?}` -> `{"data": {"token", "expiresIn", "user"}}`.
@@ -603,10 +650,7 @@ impl Client {
         let reply = self
             .post_unauthenticated(&self.inner.guest_url, body)
             .await?;
-        let signed_in: transport::Data<transport::TokenBody> = transport::decode(&reply)?;
-        validate::credential("player token", &signed_in.data.token)
-            .map_err(|e| Error::InvalidRequest(e.0))?;
-        Ok(Token::new(signed_in.data.token, signed_in.data.expires_in))
+        Token::from_reply(&reply, "player token")
     }
 
     async fn post_unauthenticated(&self, url: &Url, body: Vec<u8>) -> Result<Reply> {
@@ -667,30 +711,31 @@ impl Client {
     }
 }
 
-/// What the transport puts on one request.
+/// What the transport puts on one request: the credential's ready-made (sensitive) header
+/// value, `None` if the credential cannot be a header value, and for tokens the generation of
+/// the run that obtained it.
 pub(crate) enum Attached {
-    AppToken(Secret, u64),
-    Player(Secret, u64),
-    ApiKey(Secret),
-    Bearer(Secret),
+    AppToken(Option<HeaderValue>, u64),
+    Player(Option<HeaderValue>, u64),
+    ApiKey(Option<HeaderValue>),
+    Bearer(Option<HeaderValue>),
     Nothing,
 }
 
+const X_APP_TOKEN: HeaderName = HeaderName::from_static("x-app-token");
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
 impl Attached {
-    pub(crate) fn apply(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        let header = match self {
-            Self::AppToken(token, _) => {
-                secret::header_value(token).map(|value| ("x-app-token", value))
-            }
-            Self::Player(token, _) | Self::Bearer(token) => {
-                secret::bearer_value(token).map(|value| ("authorization", value))
-            }
-            Self::ApiKey(key) => secret::header_value(key).map(|value| ("x-api-key", value)),
-            Self::Nothing => None,
+    /// Adds the credential's header, if it has one.
+    pub(crate) fn apply(&self, headers: &mut reqwest::header::HeaderMap) {
+        let (name, value) = match self {
+            Self::AppToken(value, _) => (X_APP_TOKEN, value),
+            Self::Player(value, _) | Self::Bearer(value) => (reqwest::header::AUTHORIZATION, value),
+            Self::ApiKey(value) => (X_API_KEY, value),
+            Self::Nothing => return,
         };
-        match header {
-            Some((name, value)) => builder.header(name, value),
-            None => builder,
+        if let Some(value) = value {
+            headers.insert(name, value.clone());
         }
     }
 }
@@ -841,17 +886,17 @@ impl ClientBuilder {
             }
             Kind::ApiKey(key) => {
                 validate::credential("api key", key.expose()).map_err(config)?;
-                Creds::ApiKey(key)
+                Creds::ApiKey(secret::Headers::of(&key))
             }
             Kind::Bearer(token) => {
                 validate::credential("bearer token", token.expose()).map_err(config)?;
-                Creds::Bearer(token)
+                Creds::Bearer(secret::Headers::of(&token))
             }
             Kind::Anonymous => Creds::Anonymous,
         };
-        let http = match self.http {
-            Some(http) => http,
-            None => transport::default_http_client()?,
+        let (http, http_timeout) = match self.http {
+            Some(http) => (http, None),
+            None => transport::default_http_client(self.timeout)?,
         };
         let endpoint = |segments: &[&str]| {
             let mut url = base.clone();
@@ -871,6 +916,7 @@ impl ClientBuilder {
                 app,
                 base,
                 http,
+                http_timeout,
                 creds,
                 app_token: Flight::new(),
                 handler: self.handler,

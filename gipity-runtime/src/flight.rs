@@ -6,7 +6,7 @@
 //! instead of being retried N times. A run whose future is dropped leaves nothing behind: the
 //! next waiter starts its own.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::Error;
 
@@ -14,7 +14,9 @@ use crate::Error;
 pub(crate) type Shared<T> = Result<T, Arc<Error>>;
 
 pub(crate) struct Flight<T> {
-    slot: Mutex<Slot<T>>,
+    /// Read on every call, written once per run: concurrent callers never wait for each other
+    /// to read a cached value.
+    slot: RwLock<Slot<T>>,
     gate: tokio::sync::Mutex<()>,
 }
 
@@ -27,7 +29,7 @@ struct Slot<T> {
 impl<T: Clone> Flight<T> {
     pub(crate) fn new() -> Self {
         Self {
-            slot: Mutex::new(Slot {
+            slot: RwLock::new(Slot {
                 generation: 0,
                 result: None,
             }),
@@ -35,24 +37,35 @@ impl<T: Clone> Flight<T> {
         }
     }
 
-    fn slot(&self) -> MutexGuard<'_, Slot<T>> {
+    fn slot(&self) -> RwLockWriteGuard<'_, Slot<T>> {
         // The slot holds plain data and no code runs under the lock, so a poisoned lock still
         // holds a consistent value.
         self.slot
-            .lock()
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Slot<T>> {
+        self.slot
+            .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The generation of the last finished run (0 before any).
     pub(crate) fn generation(&self) -> u64 {
-        self.slot().generation
+        self.read().generation
     }
 
-    /// The value of the last run if `usable` accepts it, with that run's generation.
-    pub(crate) fn current(&self, usable: impl Fn(&T) -> bool) -> Result<(T, u64), u64> {
-        let slot = self.slot();
+    /// What `take` reads from the value of the last run if `usable` accepts that value, with
+    /// that run's generation; otherwise the generation.
+    pub(crate) fn current<R>(
+        &self,
+        usable: impl Fn(&T) -> bool,
+        take: impl FnOnce(&T) -> R,
+    ) -> Result<(R, u64), u64> {
+        let slot = self.read();
         match &slot.result {
-            Some(Ok(value)) if usable(value) => Ok((value.clone(), slot.generation)),
+            Some(Ok(value)) if usable(value) => Ok((take(value), slot.generation)),
             _ => Err(slot.generation),
         }
     }
@@ -72,7 +85,7 @@ impl<T: Clone> Flight<T> {
     {
         let _gate = self.gate.lock().await;
         {
-            let slot = self.slot();
+            let slot = self.read();
             let newer = slot.generation != seen;
             match &slot.result {
                 Some(Ok(value)) if usable(value, newer) => {

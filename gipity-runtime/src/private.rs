@@ -15,14 +15,19 @@ pub fn ambient() -> Result<Client> {
     Client::current()
 }
 
-/// Calls `function` with `args` through `client`.
+/// Calls `function` with `args` through `client`. A plain `fn` returning the call's future,
+/// so that it adds no state machine of its own to every stub's future.
 #[inline]
-pub async fn call<A, T>(client: &Client, function: &RemoteFunction<'static>, args: &A) -> Result<T>
+pub fn call<'a, A, T>(
+    client: &'a Client,
+    function: &'a RemoteFunction<'static>,
+    args: &'a A,
+) -> impl Future<Output = Result<T>> + 'a
 where
     A: serde::Serialize + ?Sized,
     T: serde::de::DeserializeOwned + 'static,
 {
-    client.call_function(function, args).await
+    client.call_function(function, args)
 }
 
 /// Bound on every stub parameter; the message names the fix.

@@ -41,3 +41,29 @@ pub(crate) fn bearer_value(secret: &Secret) -> Option<reqwest::header::HeaderVal
     value.set_sensitive(true);
     Some(value)
 }
+
+/// The header values of one secret, made once when the secret is obtained (a mint, a sign-in,
+/// the builder), so that each request clones them (a reference count) instead of validating
+/// and copying the secret again. Both are sensitive; a value that cannot be a header is `None`.
+#[derive(Clone, Default)]
+pub(crate) struct Headers {
+    /// The secret as it is (`X-App-Token`, `X-Api-Key`).
+    pub(crate) plain: Option<reqwest::header::HeaderValue>,
+    /// `Bearer <secret>` (`Authorization`).
+    pub(crate) bearer: Option<reqwest::header::HeaderValue>,
+}
+
+impl Headers {
+    pub(crate) fn of(secret: &Secret) -> Self {
+        Self {
+            plain: header_value(secret),
+            bearer: bearer_value(secret),
+        }
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}

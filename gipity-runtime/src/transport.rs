@@ -21,17 +21,35 @@ pub(crate) struct Reply {
 
 /// The HTTP client a builder makes when the app brings none: no redirects (a credential header
 /// must never be replayed to another host), no cookie store (the runtime scopes cookies itself).
-pub(crate) fn default_http_client() -> Result<reqwest::Client> {
+///
+/// Natively it enforces `timeout` itself, and returns it: a request whose timeout is that one
+/// then needs no per-request timeout (which costs reqwest an allocation per request).
+pub(crate) fn default_http_client(
+    timeout: Duration,
+) -> Result<(reqwest::Client, Option<Duration>)> {
     let builder = reqwest::Client::builder();
     #[cfg(not(target_arch = "wasm32"))]
     let builder = builder
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("gipity-runtime/", env!("CARGO_PKG_VERSION")));
-    builder.build().map_err(|error| {
+        .user_agent(concat!("gipity-runtime/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout);
+    #[cfg(not(target_arch = "wasm32"))]
+    let enforced = Some(timeout);
+    #[cfg(target_arch = "wasm32")]
+    let enforced = {
+        let _ = timeout;
+        None
+    };
+    let http = builder.build().map_err(|error| {
         tracing::error!(%error, "could not build the http client");
         Error::InvalidConfig("could not build the http client".into())
-    })
+    })?;
+    Ok((http, enforced))
 }
+
+/// `application/json`, made once rather than parsed and copied on every request.
+const APPLICATION_JSON: reqwest::header::HeaderValue =
+    reqwest::header::HeaderValue::from_static("application/json");
 
 /// Sends one request with `credential` attached and reads the response.
 pub(crate) async fn send(
@@ -39,37 +57,20 @@ pub(crate) async fn send(
     request: &Request<'_>,
     credential: &Attached,
 ) -> Result<Reply> {
-    let mut builder = client
-        .inner
-        .http
-        .request(request.method.clone(), request.url.clone())
-        .timeout(request.timeout)
-        .header(reqwest::header::ACCEPT, "application/json");
-    if let Some(body) = &request.body {
-        builder = builder
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.clone());
-    }
-    builder = credential.apply(builder);
-    #[cfg(not(target_arch = "wasm32"))]
-    if let Some(jar) = client.jar() {
-        use reqwest::cookie::CookieStore as _;
-        if let Some(mut cookies) = jar.0.cookies(request.url) {
-            cookies.set_sensitive(true);
-            builder = builder.header(reqwest::header::COOKIE, cookies);
-        }
-    }
-    #[cfg(target_arch = "wasm32")]
-    if client.is_session() {
-        builder = builder.fetch_credentials_include();
-    }
-    let response = builder
-        .send()
+    #[cfg_attr(
+        target_arch = "wasm32",
+        expect(unused_mut, reason = "read by value there")
+    )]
+    let mut response = start(client, request, credential)
         .await
         .map_err(|error| Error::transport(error, request.timeout))?;
     let status = response.status().as_u16();
+    // Storing takes the jar's write lock, which concurrent calls reading it would queue
+    // behind: only a response that sets cookies takes it.
     #[cfg(not(target_arch = "wasm32"))]
-    if let Some(jar) = client.jar() {
+    if let Some(jar) = client.jar()
+        && response.headers().contains_key(reqwest::header::SET_COOKIE)
+    {
         use reqwest::cookie::CookieStore as _;
         let mut set_cookies = response
             .headers()
@@ -83,18 +84,64 @@ pub(crate) async fn send(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let body = read_body(
-        response,
-        status,
-        client.max_response_bytes(),
-        request.timeout,
-    )
-    .await?;
+    let limit = client.max_response_bytes();
+    // Natively the body is read through a borrow, so that the future of a call does not hold
+    // the response twice (here, and in the reader).
+    #[cfg(not(target_arch = "wasm32"))]
+    let body = read_body(&mut response, status, limit, request.timeout).await?;
+    #[cfg(target_arch = "wasm32")]
+    let body = read_body(response, status, limit, request.timeout).await?;
     Ok(Reply {
         status,
         retry_after,
         body,
     })
+}
+
+/// Builds the request and starts sending it. A plain `fn`, so that the request being built is
+/// not part of the future of the call.
+fn start(
+    client: &Client,
+    request: &Request<'_>,
+    credential: &Attached,
+) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
+    // The request is assembled in place rather than through `RequestBuilder`, whose methods
+    // each move the whole request and convert their arguments.
+    let mut http_request = reqwest::Request::new(request.method.clone(), request.url.clone());
+    if client.inner.http_timeout != Some(request.timeout) {
+        *http_request.timeout_mut() = Some(request.timeout);
+    }
+    if let Some(body) = &request.body {
+        *http_request.body_mut() = Some(body.clone().into());
+    }
+    let headers = http_request.headers_mut();
+    // Ours and the client's defaults (`User-Agent`) in one allocation, rather than a map that
+    // fills up and is rehashed as reqwest adds the last of them.
+    headers.reserve(8);
+    headers.insert(reqwest::header::ACCEPT, APPLICATION_JSON);
+    if request.body.is_some() {
+        headers.insert(reqwest::header::CONTENT_TYPE, APPLICATION_JSON);
+    }
+    credential.apply(headers);
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(jar) = client.jar() {
+        use reqwest::cookie::CookieStore as _;
+        if let Some(mut cookies) = jar.0.cookies(request.url) {
+            cookies.set_sensitive(true);
+            headers.insert(reqwest::header::COOKIE, cookies);
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    return client.inner.http.execute(http_request);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut builder =
+            reqwest::RequestBuilder::from_parts(client.inner.http.clone(), http_request);
+        if client.is_session() {
+            builder = builder.fetch_credentials_include();
+        }
+        builder.send()
+    }
 }
 
 /// The most buffer reserved up front from a `Content-Length`.
@@ -105,7 +152,7 @@ const PREALLOCATE_AT_MOST: u64 = 1024 * 1024;
 /// make the client buffer more than that).
 #[cfg(not(target_arch = "wasm32"))]
 async fn read_body(
-    mut response: reqwest::Response,
+    response: &mut reqwest::Response,
     status: u16,
     limit: u64,
     timeout: Duration,
@@ -122,18 +169,32 @@ async fn read_body(
         .content_length()
         .unwrap_or(0)
         .min(PREALLOCATE_AT_MOST);
-    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+    // A body that arrives in one chunk (the usual small JSON reply) is kept as it is; only a
+    // body in several chunks is copied into one buffer.
+    let mut single: Option<bytes::Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut received: u64 = 0;
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|error| Error::transport(error, timeout))?
     {
-        if (body.len() + chunk.len()) as u64 > limit {
+        received += chunk.len() as u64;
+        if received > limit {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        if single.is_none() && joined.is_empty() {
+            single = Some(chunk);
+            continue;
+        }
+        if let Some(first) = single.take() {
+            let capacity = declared.max(received);
+            joined.reserve(usize::try_from(capacity).unwrap_or(0));
+            joined.extend_from_slice(&first);
+        }
+        joined.extend_from_slice(&chunk);
     }
-    Ok(bytes::Bytes::from(body))
+    Ok(single.unwrap_or_else(|| bytes::Bytes::from(joined)))
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -293,12 +354,30 @@ pub(crate) fn failure(reply: &Reply) -> Failure {
     }
 }
 
+/// The platform's `error.code` as the error carries it: a code as sent (at most 64 ASCII
+/// letters, digits, `_`, `.`, `-` or `:`, and from 20 characters on `UPPER_SNAKE_CASE`, like
+/// `FUNCTION_EXECUTION_TIMEOUT`); anything else, which the server controls as freely as a
+/// message and which may be a token it echoed, as a short redacted excerpt.
+fn error_code(code: String) -> String {
+    let charset = code
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':'));
+    let shape =
+        code.len() < 20 || (code.contains('_') && !code.bytes().any(|b| b.is_ascii_lowercase()));
+    let plain = !code.is_empty() && code.len() <= 64 && charset && shape;
+    if plain {
+        code
+    } else {
+        validate::excerpt(code.as_bytes())
+    }
+}
+
 /// The error for a non-success reply that nothing recovered from.
 pub(crate) fn error_from(reply: &Reply, failure: Failure) -> Error {
     if failure.parsed || reply.body.is_empty() {
         Error::Http {
             status: reply.status,
-            code: failure.code,
+            code: failure.code.map(error_code),
             message: failure.message.map(|m| validate::excerpt(m.as_bytes())),
         }
     } else {

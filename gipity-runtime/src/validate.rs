@@ -283,6 +283,8 @@ pub(crate) fn return_url(input: &str, extra_origin: Option<&Url>) -> Result<Url,
 /// the authority); no query and no fragment (not even an empty `?` or `#`). Any port is allowed;
 /// the parser drops a default one (`:443` for https).
 ///
+/// The parsed URL must also fit in 2048 bytes (the parser percent-encodes some characters).
+///
 /// The returned URL's path has no trailing slash unless it is the root, so `https://a.gipity.ai`,
 /// `https://a.gipity.ai/` and `https://a.gipity.ai//` are the same base, and a platform mounted
 /// under a prefix keeps it: `https://host/prefix/` becomes `https://host/prefix`.
@@ -353,6 +355,13 @@ pub(crate) fn base_url(input: &str, allow_insecure_http: bool) -> Result<Url, In
     }
     let trimmed = url.path().trim_end_matches('/').to_owned();
     url.set_path(if trimmed.is_empty() { "/" } else { &trimmed });
+    // The parser percent-encodes some ASCII characters (`{` becomes `%7B`): the URL as used,
+    // not only as written, stays within the limit, so that it is itself a valid base URL.
+    if url.as_str().len() > MAX_URL_BYTES {
+        return Err(invalid(
+            "base URL is longer than 2048 bytes once percent-encoded",
+        ));
+    }
     Ok(url)
 }
 
@@ -408,6 +417,36 @@ pub(crate) fn function_name(name: &str) -> Result<(), Invalid> {
         )));
     }
     Ok(())
+}
+
+/// Whether [`function_name`] accepts `name`, as a `const fn`: a [`RemoteFunction`] in a
+/// `static` (every generated stub has one) is checked at compile time, so a call through it
+/// does not check its name again.
+///
+/// [`RemoteFunction`]: crate::RemoteFunction
+pub(crate) const fn is_function_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    // Every accepted character is ASCII, so the byte length is the character count.
+    let [first, ..] = bytes else {
+        return false;
+    };
+    if bytes.len() > 128 || !first.is_ascii_alphanumeric() {
+        return false;
+    }
+    let mut rest = bytes;
+    let mut previous = 0_u8;
+    while let [byte, tail @ ..] = rest {
+        let byte = *byte;
+        if !(byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.' || byte == b'-') {
+            return false;
+        }
+        if byte == b'.' && previous == b'.' {
+            return false;
+        }
+        previous = byte;
+        rest = tail;
+    }
+    true
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1326,6 +1365,7 @@ mod tests {
             max.as_str(),
         ] {
             assert_eq!(function_name(name), Ok(()), "{name:?}");
+            assert!(is_function_name(name), "{name:?}");
         }
         let too_long = "a".repeat(129);
         let hostile = [
@@ -1355,6 +1395,7 @@ mod tests {
             too_long.as_str(),
         ];
         for name in hostile {
+            assert!(!is_function_name(name), "{name:?}");
             match function_name(name) {
                 Ok(()) => panic!("{name:?} accepted"),
                 Err(error) => {
