@@ -93,6 +93,12 @@ mod validate;
 #[path = "private.rs"]
 pub mod __private;
 
+/// Entry points of the fuzz targets; only with the `fuzzing` feature. Not API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
+
 pub use auth::{
     Auth, AuthHandler, AuthOutcome, AuthStatus, Challenge, ChallengeKind, Permissions, User,
 };

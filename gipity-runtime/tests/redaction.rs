@@ -5,14 +5,16 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{APP, builder, emulator};
+use common::{APP, builder, emulator, login_handler};
 use gipity_emulator::{Fault, Target, Times};
 use gipity_runtime::{
-    AuthOutcome, Challenge, Client, CookieJar, Credentials, Error, RemoteFunction,
+    AuthOutcome, Challenge, Client, CookieJar, Credentials, Error, Permissions, RemoteFunction,
 };
 use serde_json::{Value, json};
 
@@ -105,6 +107,7 @@ async fn no_secret_in_debug_display_or_trace_output() {
         Fault::HtmlBadGateway,
         Fault::MalformedJson,
         Fault::Truncated,
+        Fault::ResetConnection,
         Fault::RateLimited {
             retry_after: Some(3600),
         },
@@ -161,6 +164,81 @@ async fn no_secret_in_debug_display_or_trace_output() {
             .unwrap_err(),
     );
     errors.push(Client::current().unwrap_err());
+    let not_json: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+    errors.push(
+        session
+            .call::<Value, _>("echo", &not_json)
+            .await
+            .unwrap_err(),
+    );
+
+    // A sign-in the auth handler completes (the session cookie the login sets goes into the
+    // jar), the auth state and the user, as a signed-in session client sees them.
+    let login_jar = CookieJar::new();
+    let signed_in = builder(&emu)
+        .credentials(Credentials::session_with_jar(login_jar.clone()))
+        .on_auth_required(login_handler(
+            &emu,
+            login_jar.clone(),
+            emu.create_user("Jon"),
+            Arc::new(AtomicUsize::new(0)),
+        ))
+        .build()
+        .unwrap();
+    let _: Value = signed_in.call("whoami", &json!({})).await.unwrap();
+    record("jar after login", format!("{login_jar:?}"), None);
+    for permissions in [
+        Permissions::IDENTITY,
+        Permissions::IDENTITY | Permissions::AI,
+    ] {
+        let status = signed_in.auth_status(permissions).await.unwrap();
+        record("auth status", format!("{status:?}"), None);
+    }
+    let me = signed_in.me().await.unwrap();
+    record("me", format!("{me:?}"), None);
+
+    // Every credential that went over the wire: app tokens, player tokens, keys, cookies.
+    let mut wire_secrets: Vec<String> = Vec::new();
+    for (name, value) in emu.requests().into_iter().flat_map(|r| r.headers) {
+        match name.as_str() {
+            "x-app-token" | "x-api-key" => wire_secrets.push(value),
+            "authorization" => {
+                wire_secrets.extend(value.strip_prefix("Bearer ").map(str::to_owned));
+            }
+            "cookie" => wire_secrets.extend(
+                value
+                    .split(';')
+                    .filter_map(|pair| pair.split_once('='))
+                    .map(|(_, v)| v.trim().to_owned()),
+            ),
+            _ => {}
+        }
+    }
+    wire_secrets.sort();
+    wire_secrets.dedup();
+
+    // A server that echoes them back in its errors: they are redacted from the error too.
+    for secret in &wire_secrets {
+        for body in [
+            json!({"error": {"code": secret, "message": "m"}}).to_string(),
+            json!({"error": {"code": "X", "message": format!("bad session={secret}")}}).to_string(),
+            json!({"error": {"code": "X", "message": format!("Authorization: Bearer {secret}")}})
+                .to_string(),
+            format!("<html><p>token {secret}</p></html>"),
+        ] {
+            emu.inject(
+                Target::function(APP, "echo"),
+                Fault::Json { status: 500, body },
+                Times::Once,
+            );
+            errors.push(
+                session
+                    .call::<Value, _>("echo", &json!({}))
+                    .await
+                    .unwrap_err(),
+            );
+        }
+    }
 
     let mut kinds = std::collections::BTreeSet::new();
     for error in &errors {
@@ -187,6 +265,8 @@ async fn no_secret_in_debug_display_or_trace_output() {
         }
     }
     for expected in [
+        "Transport",
+        "Encode",
         "Timeout",
         "Http",
         "Decode",
@@ -209,23 +289,17 @@ async fn no_secret_in_debug_display_or_trace_output() {
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("gipity.call"), "the run was traced");
     let session_value = cookie.split_once('=').unwrap().1.to_owned();
-    // Every token the emulator saw on the wire (app tokens, player tokens).
-    let tokens: Vec<String> = emu
-        .requests()
-        .into_iter()
-        .flat_map(|request| request.headers)
-        .filter_map(|(name, value)| match name.as_str() {
-            "x-app-token" => Some(value),
-            "authorization" => value.strip_prefix("Bearer ").map(str::to_owned),
-            _ => None,
-        })
-        .collect();
     assert!(
-        tokens.iter().any(|t| t.starts_with("eyJ")),
+        wire_secrets.iter().any(|t| t.starts_with("eyJ")),
         "app tokens were sent"
     );
+    assert!(
+        wire_secrets.len() >= 6,
+        "app and player tokens, key, account token, cookies: {}",
+        wire_secrets.len()
+    );
     let mut secrets = vec![session_value, api_key, account_token, device_secret];
-    secrets.extend(tokens);
+    secrets.extend(wire_secrets);
     let everything = format!("{}\n{}", formatted.join("\n"), logs);
     for secret in &secrets {
         assert!(

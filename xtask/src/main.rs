@@ -5,6 +5,7 @@
 //! - `cargo xtask browser`: only the browser part (wasm test suite and browser example).
 
 mod browser;
+mod fuzz;
 mod install;
 mod proc;
 mod webdriver;
@@ -102,6 +103,7 @@ fn ci() -> Result<(), String> {
             .env_remove("GIPITY_API_BASE")
             .env_remove("GIPITY_APP"),
     )?;
+    fuzz::run()?;
     browser()?;
     println!("xtask ci: every check passed in {:.0?}", started.elapsed());
     Ok(())
