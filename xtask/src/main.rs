@@ -4,6 +4,7 @@
 //!   lacks first (rustfmt/clippy, the wasm32 target, Chromium, ChromeDriver, wasm-bindgen-cli).
 //! - `cargo xtask browser`: only the browser part (wasm test suite and browser example).
 
+mod bench;
 mod browser;
 mod fuzz;
 mod install;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("browser") => browser(),
+        Some("bench") => bench::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -41,7 +43,8 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          tasks:\n  \
          ci       install what is missing, then run fmt, clippy, tests, docs, examples and the browser suite\n  \
-         browser  only the browser suite and the browser example (headless Chromium)"
+         browser  only the browser suite and the browser example (headless Chromium)\n  \
+         bench    the benchmarks of BENCHMARKS.md (release; writes target/bench/summary.json)"
     );
 }
 
@@ -86,6 +89,7 @@ fn ci() -> Result<(), String> {
         )?;
     }
     run("tests", cargo(&["test", "--workspace", "--all-targets"]))?;
+    bench::smoke()?;
     run("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
     run(
         "docs",

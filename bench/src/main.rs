@@ -1,0 +1,571 @@
+//! `gipity-bench`: the generated bindings against a hand-written reqwest caller and against
+//! Leptos `#[server]`. Run it through `cargo xtask bench` (see BENCHMARKS.md).
+//!
+//! ```text
+//! gipity-bench [--smoke] [--out DIR] [--no-compile] [--wasm-sizes FILE]
+//! ```
+//!
+//! - full (the default): throughput in alternating rounds, the exact counts, the compile
+//!   benchmarks; writes `DIR/summary.json` and `DIR/details.json` (`DIR` defaults to
+//!   `target/bench`).
+//! - `--smoke`: a second or two of the throughput harness and the exact counts, nothing else,
+//!   no files; fails if a count is wrong (timings are never asserted).
+
+mod calls;
+mod compile;
+mod server;
+mod throughput;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::compile::Flavor;
+use crate::throughput::{CONCURRENCY, Plan};
+
+/// The full run: about a minute of throughput measurements on 2 cores.
+const FULL: Plan = Plan {
+    rounds: 40,
+    calls_c1: 2_000,
+    calls_wide: 4_096,
+    warmup: 500,
+    cold_callers: 1000,
+};
+
+/// The smoke run: a second or two, even in a debug build.
+const SMOKE: Plan = Plan {
+    rounds: 5,
+    calls_c1: 40,
+    calls_wide: 640,
+    warmup: 5,
+    cold_callers: 1000,
+};
+
+/// Interleaved incremental rebuilds per compile crate.
+const COMPILE_ROUNDS: usize = 7;
+
+struct Args {
+    smoke: bool,
+    /// `--compile-only`: skip the throughput measurements.
+    compile_only: bool,
+    /// Worker threads of the callers' runtime; 0 for a single-threaded runtime (the default:
+    /// one core for the callers, one for the server).
+    client_threads: usize,
+    /// `--profile stub|baseline CONCURRENCY CALLS`: one caller kind only, for a profiler.
+    profile: Option<(throughput::Caller, usize, u64)>,
+    compile: bool,
+    out: PathBuf,
+    wasm_sizes: PathBuf,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let workspace = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace.join("target"), PathBuf::from);
+    let mut args = Args {
+        smoke: false,
+        compile_only: false,
+        client_threads: 0,
+        profile: None,
+        compile: true,
+        out: target.join("bench"),
+        wasm_sizes: target.join("browser-example").join("sizes.json"),
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(arg) = given.next() {
+        match arg.as_str() {
+            "--smoke" => args.smoke = true,
+            "--no-compile" => args.compile = false,
+            "--compile-only" => args.compile_only = true,
+            "--client-threads" => {
+                args.client_threads = given
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--client-threads needs a number")?;
+            }
+            "--profile" => {
+                let usage = "--profile needs `stub|baseline CONCURRENCY CALLS`";
+                let caller = match given.next().as_deref() {
+                    Some("stub") => throughput::Caller::Stub,
+                    Some("baseline") => throughput::Caller::Baseline,
+                    _ => return Err(usage.into()),
+                };
+                let mut number = || given.next().and_then(|n| n.parse().ok()).ok_or(usage);
+                let concurrency = number()?;
+                let calls = number()?;
+                args.profile = Some((
+                    caller,
+                    usize::try_from(concurrency).map_err(|_| usage)?,
+                    calls,
+                ));
+            }
+            "--out" => args.out = given.next().ok_or("--out needs a directory")?.into(),
+            "--wasm-sizes" => {
+                args.wasm_sizes = given.next().ok_or("--wasm-sizes needs a file")?.into();
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    match parse_args().and_then(|args| run(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("gipity-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let started = Instant::now();
+    let plan = if args.smoke { SMOKE } else { FULL };
+    let server = server::Server::start().map_err(|e| format!("server: {e}"))?;
+    let runtime = match args.client_threads {
+        0 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        threads => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build(),
+    }
+    .map_err(|e| e.to_string())?;
+    println!(
+        "throughput: {} rounds; per round and caller kind, {} calls (1 caller) and {} calls \
+         ({} callers)",
+        plan.rounds,
+        plan.calls_c1,
+        plan.calls_wide,
+        throughput::WIDE
+    );
+    if let Some((caller, concurrency, calls)) = args.profile {
+        let rate = runtime.block_on(throughput::profile(&server, caller, concurrency, calls))?;
+        println!("{caller:?}: {rate:.0} calls/s with {concurrency} callers");
+        return Ok(());
+    }
+    if args.compile_only {
+        let compile = compile::run(&args.out, &workspace_root(), COMPILE_ROUNDS)?;
+        let mut rows = Vec::new();
+        compile_rows(&mut rows, &compile);
+        print_table(&rows);
+        return Ok(());
+    }
+    let report = runtime.block_on(throughput::run(&server, &plan))?;
+    let compile = if args.compile && !args.smoke {
+        Some(compile::run(&args.out, &workspace_root(), COMPILE_ROUNDS)?)
+    } else {
+        None
+    };
+    let wasm = wasm_sizes(&args.wasm_sizes);
+    let rows = rows(&report, compile.as_ref(), &wasm);
+    print_table(&rows);
+    let counts_ok = report.cold_mints() == 1
+        && report.requests_per_call() == 1.0
+        && report.stub_seen.rejected == 0
+        && report.baseline_seen.rejected == 0
+        && report.baseline_seen.requests == report.baseline_calls;
+    if !args.smoke {
+        let summary = summary(&report, compile.as_ref(), &wasm);
+        let details = details(&plan, &report, compile.as_ref(), &rows, &summary);
+        write_json(&args.out.join("summary.json"), &summary)?;
+        write_json(&args.out.join("details.json"), &details)?;
+        println!("\nwrote {}", args.out.join("summary.json").display());
+        if wasm.is_none() {
+            println!(
+                "wasm sizes: {} does not exist (the browser example has not written it): \
+                 wasm_bytes_* are null",
+                args.wasm_sizes.display()
+            );
+        }
+    }
+    if args.smoke {
+        println!(
+            "\nsmoke run: a few calls in whatever profile this was built in; the timings above \
+             mean nothing, only the exact counts are checked"
+        );
+    }
+    println!("{} in {:.1?}", mode(args), started.elapsed());
+    if counts_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "exact counts missed: token_mints_{}_cold = {} (want 1), requests_per_call_warm = {} \
+             (want 1.0), rejected = {}/{}, baseline requests = {} for {} calls",
+            report.cold_callers,
+            report.cold_mints(),
+            report.requests_per_call(),
+            report.stub_seen.rejected,
+            report.baseline_seen.rejected,
+            report.baseline_seen.requests,
+            report.baseline_calls,
+        ))
+    }
+}
+
+fn mode(args: &Args) -> &'static str {
+    if args.smoke { "smoke run" } else { "full run" }
+}
+
+/// The workspace root (this crate's parent directory).
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map_or(manifest.clone(), Path::to_path_buf)
+}
+
+/// `wasm_bytes_example` and `wasm_bytes_bare_reqwest` from the browser example's sizes file.
+fn wasm_sizes(path: &Path) -> Option<(Value, Value)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let sizes: Value = serde_json::from_str(&text).ok()?;
+    Some((
+        sizes
+            .get("wasm_bytes_example")
+            .cloned()
+            .unwrap_or(Value::Null),
+        sizes
+            .get("wasm_bytes_bare_reqwest")
+            .cloned()
+            .unwrap_or(Value::Null),
+    ))
+}
+
+/// One line of the table: samples, and the target when there is one.
+struct Row {
+    metric: String,
+    samples: Vec<f64>,
+    target: Option<Target>,
+    /// The value that goes into the summary (the median unless said otherwise).
+    summary_key: Option<&'static str>,
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    AtLeast(f64),
+    AtMost(f64),
+    Below(f64),
+    Exactly(f64),
+}
+
+impl Target {
+    fn met(self, value: f64) -> bool {
+        match self {
+            Self::AtLeast(bound) => value >= bound,
+            Self::AtMost(bound) => value <= bound,
+            Self::Below(bound) => value < bound,
+            Self::Exactly(bound) => value == bound,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Self::AtLeast(bound) => format!(">= {bound}"),
+            Self::AtMost(bound) => format!("<= {bound}"),
+            Self::Below(bound) => format!("< {bound}"),
+            Self::Exactly(bound) => format!("== {bound}"),
+        }
+    }
+}
+
+fn rows(
+    report: &throughput::Report,
+    compile: Option<&compile::Report>,
+    wasm: &Option<(Value, Value)>,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let row = |metric: String, samples: Vec<f64>, target, summary_key| Row {
+        metric,
+        samples,
+        target,
+        summary_key,
+    };
+    for (index, concurrency) in CONCURRENCY.iter().enumerate() {
+        let series = &report.series[index];
+        rows.push(row(
+            format!("stub calls/s, {concurrency} caller(s)"),
+            series.stub.clone(),
+            None,
+            None,
+        ));
+        rows.push(row(
+            format!("baseline calls/s, {concurrency} caller(s)"),
+            series.baseline.clone(),
+            None,
+            None,
+        ));
+        rows.push(row(
+            format!("stub CPU us/call, {concurrency} caller(s)"),
+            series.stub_cpu.clone(),
+            None,
+            None,
+        ));
+        rows.push(row(
+            format!("baseline CPU us/call, {concurrency} caller(s)"),
+            series.baseline_cpu.clone(),
+            None,
+            None,
+        ));
+        let key = if *concurrency == 1 {
+            "throughput_ratio_c1"
+        } else {
+            "throughput_ratio_c64"
+        };
+        rows.push(row(
+            key.to_owned(),
+            series.ratio.clone(),
+            Some(Target::AtLeast(0.97)),
+            Some(key),
+        ));
+    }
+    rows.push(row(
+        format!("token_mints_{}_cold", report.cold_callers),
+        vec![report.cold_mints() as f64],
+        Some(Target::Exactly(1.0)),
+        Some("token_mints_1000_cold"),
+    ));
+    rows.push(row(
+        "requests_per_call_warm".to_owned(),
+        vec![report.requests_per_call()],
+        Some(Target::Exactly(1.0)),
+        Some("requests_per_call_warm"),
+    ));
+    if let Some(compile) = compile {
+        compile_rows(&mut rows, compile);
+    }
+    if let Some((example, bare)) = wasm {
+        for (name, value) in [
+            ("wasm_bytes_example", example),
+            ("wasm_bytes_bare_reqwest", bare),
+        ] {
+            if let Some(value) = value.as_f64() {
+                rows.push(row(name.to_owned(), vec![value], None, Some(name)));
+            }
+        }
+    }
+    rows
+}
+
+/// Per-round ratios of the gipity crate's rebuild time to `other`'s.
+fn compile_ratios(compile: &compile::Report, other: Flavor) -> Vec<f64> {
+    compile
+        .get(Flavor::Gipity)
+        .rebuilds
+        .iter()
+        .zip(&compile.get(other).rebuilds)
+        .map(|(ours, theirs)| ours / theirs)
+        .collect()
+}
+
+fn compile_rows(rows: &mut Vec<Row>, compile: &compile::Report) {
+    let row = |metric: String, samples: Vec<f64>, target, summary_key| Row {
+        metric,
+        samples,
+        target,
+        summary_key,
+    };
+    for flavor in Flavor::ALL {
+        let times = compile.get(flavor);
+        rows.push(row(
+            format!("rebuild s, 200 {} fns", flavor.name()),
+            times.rebuilds.clone(),
+            None,
+            None,
+        ));
+    }
+    for flavor in Flavor::ALL {
+        if let Some(cold) = compile.get(flavor).cold {
+            rows.push(row(
+                format!("cold build s, {} crate", flavor.name()),
+                vec![cold],
+                None,
+                None,
+            ));
+        }
+    }
+    for (other, key, target) in [
+        (Flavor::Hand, "compile_ratio_200", Target::AtMost(1.2)),
+        (
+            Flavor::Leptos,
+            "compile_ratio_vs_leptos_200",
+            Target::Below(1.0),
+        ),
+    ] {
+        let ratios = compile_ratios(compile, other);
+        rows.push(row(key.to_owned(), ratios, Some(target), Some(key)));
+    }
+}
+
+/// Min, median, max (the median of an even count is the mean of the middle two).
+fn stats(samples: &[f64]) -> Option<(f64, f64, f64)> {
+    let mut sorted: Vec<f64> = samples.iter().copied().filter(|s| !s.is_nan()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    let median = if sorted.len().is_multiple_of(2) {
+        f64::midpoint(sorted[middle - 1], sorted[middle])
+    } else {
+        sorted[middle]
+    };
+    Some((sorted[0], median, sorted[sorted.len() - 1]))
+}
+
+fn format_value(value: f64) -> String {
+    if (value.fract() == 0.0 && value.abs() < 1e15) || value.abs() >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "\n{:<34} {:>10} {:>10} {:>10}  {:<8} met",
+        "metric", "min", "median", "max", "target"
+    );
+    for row in rows {
+        let (min, median, max) = stats(&row.samples)
+            .map(|(a, b, c)| (format_value(a), format_value(b), format_value(c)))
+            .unwrap_or_else(|| ("-".into(), "-".into(), "-".into()));
+        let (target, met) = match (row.target, stats(&row.samples)) {
+            (Some(target), Some((_, median, _))) => (
+                target.describe(),
+                if target.met(median) { "yes" } else { "NO" },
+            ),
+            (Some(target), None) => (target.describe(), "NO"),
+            (None, _) => (String::new(), ""),
+        };
+        println!(
+            "{:<34} {min:>10} {median:>10} {max:>10}  {target:<8} {met}",
+            row.metric
+        );
+    }
+}
+
+fn median(samples: &[f64]) -> Value {
+    stats(samples).map_or(Value::Null, |(_, median, _)| json!(median))
+}
+
+/// The summary: exactly the documented keys, each a number (or null when not measured).
+fn summary(
+    report: &throughput::Report,
+    compile: Option<&compile::Report>,
+    wasm: &Option<(Value, Value)>,
+) -> Value {
+    let ratio = |index: usize| median(&report.series[index].ratio);
+    let compile_ratio = |other: Flavor| {
+        compile.map_or(Value::Null, |compile| {
+            median(&compile_ratios(compile, other))
+        })
+    };
+    let (example, bare) = wasm.clone().unwrap_or((Value::Null, Value::Null));
+    json!({
+        "throughput_ratio_c1": ratio(0),
+        "throughput_ratio_c64": ratio(1),
+        "token_mints_1000_cold": report.cold_mints(),
+        "requests_per_call_warm": report.requests_per_call(),
+        "compile_ratio_200": compile_ratio(Flavor::Hand),
+        "compile_ratio_vs_leptos_200": compile_ratio(Flavor::Leptos),
+        "wasm_bytes_example": example,
+        "wasm_bytes_bare_reqwest": bare,
+    })
+}
+
+/// Everything measured, with the machine, for BENCHMARKS.md.
+fn details(
+    plan: &Plan,
+    report: &throughput::Report,
+    compile: Option<&compile::Report>,
+    rows: &[Row],
+    summary: &Value,
+) -> Value {
+    let table: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let (min, median, max) = stats(&row.samples).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+            json!({
+                "metric": row.metric,
+                "samples": row.samples,
+                "min": min,
+                "median": median,
+                "max": max,
+                "target": row.target.map(Target::describe),
+                "summary_key": row.summary_key,
+            })
+        })
+        .collect();
+    let cold_builds: Value = compile.map_or(Value::Null, |compile| {
+        Flavor::ALL
+            .iter()
+            .map(|flavor| {
+                let times = compile.get(*flavor);
+                (
+                    flavor.name().to_owned(),
+                    json!({ "seconds": times.cold, "measured_this_run": times.cold_this_run }),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    });
+    json!({
+        "summary": summary,
+        "machine": machine(),
+        "plan": {
+            "rounds": plan.rounds,
+            "calls_per_round_c1": plan.calls_c1,
+            "calls_per_round_c64": plan.calls_wide,
+            "warmup_calls_per_caller": plan.warmup,
+            "cold_callers": plan.cold_callers,
+            "compile_rounds": COMPILE_ROUNDS,
+            "compile_functions": compile::FUNCTIONS,
+        },
+        "table": table,
+        "server_seen": {
+            "stub": { "requests": report.stub_seen.requests, "mints": report.stub_seen.mints,
+                      "calls": report.stub_calls },
+            "baseline": { "requests": report.baseline_seen.requests,
+                          "mints": report.baseline_seen.mints, "calls": report.baseline_calls },
+            "cold": { "requests": report.cold_seen.requests, "mints": report.cold_seen.mints,
+                      "callers": report.cold_callers,
+                      "seconds": report.cold_elapsed.as_secs_f64() },
+        },
+        "cold_builds": cold_builds,
+    })
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|model| model.trim().to_owned())
+        });
+    let rustc = std::process::Command::new("rustc")
+        .arg("-V")
+        .current_dir(workspace_root())
+        .output()
+        .ok()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(usize::from).ok(),
+        "os": std::env::consts::OS,
+        "rustc": rustc,
+    })
+}
+
+fn write_json(path: &Path, value: &Value) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,74 @@
+//! `cargo xtask bench`: the benchmarks of BENCHMARKS.md, in release mode, and the smoke run
+//! that `cargo xtask ci` makes so that the harness cannot rot.
+//!
+//! The work is done by the `gipity-bench` binary (`bench/`); this task builds and runs it,
+//! and makes sure the wasm sizes it reports exist first.
+
+use std::path::PathBuf;
+
+use crate::{cargo, run as step, target_dir};
+
+/// `cargo xtask bench [--no-browser] [gipity-bench arguments]`: every benchmark, in release
+/// mode; writes `target/bench/summary.json` (and `details.json`) and prints the table.
+///
+/// The wasm sizes come from `target/browser-example/sizes.json`, which `cargo xtask browser`
+/// writes. When it is missing, the browser task runs first, unless `--no-browser` is given;
+/// the sizes are `null` in the summary if the file still does not exist.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let mut forwarded: Vec<&str> = Vec::new();
+    let mut browser = true;
+    for arg in args {
+        match arg.as_str() {
+            "--no-browser" => browser = false,
+            other => forwarded.push(other),
+        }
+    }
+    let sizes = sizes_file();
+    if !sizes.exists() && browser {
+        println!(
+            "{} is missing: running `cargo xtask browser` to build the browser example",
+            sizes.display()
+        );
+        if let Err(error) = super::browser() {
+            println!("the browser task failed ({error}); the wasm sizes will be null");
+        }
+    }
+    let out = target_dir().join("bench");
+    let out = out.to_string_lossy();
+    let sizes = sizes.to_string_lossy();
+    let mut bench_args = vec![
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "gipity-bench",
+        "--",
+        "--out",
+        &out,
+        "--wasm-sizes",
+        &sizes,
+    ];
+    bench_args.extend(forwarded);
+    step("bench (release)", cargo(&bench_args))
+}
+
+/// The smoke run: a second or two of the throughput harness, asserting only the exact counts
+/// (one mint for 1000 concurrent cold calls, one request per warm call). Built in the dev
+/// profile, which `cargo test` has built already, and never builds the compile benchmarks.
+pub fn smoke() -> Result<(), String> {
+    step(
+        "bench smoke",
+        cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "gipity-bench",
+            "--",
+            "--smoke",
+        ]),
+    )
+}
+
+fn sizes_file() -> PathBuf {
+    target_dir().join("browser-example").join("sizes.json")
+}
