@@ -5,11 +5,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Creds, Reply, assert_error, call, client, mint, reply, secret, token};
+use common::{
+    Binary, Creds, Reply, assert_error, call, call_anonymously, client, get_with_token, guest, me,
+    mint, post_json, preflight, reply, secret, send, session_of, token,
+};
 use gipity_emulator::{AutoDecision, DEMO_APP, Emulator, Fault, FnError, Target, Times};
 use serde_json::{Value, json};
 
@@ -25,27 +27,12 @@ async fn setup() -> Emulator {
 
 /// `POST /__emulator/<path>` with a JSON body.
 async fn post(emulator: &Emulator, path: &str, body: Value) -> Reply {
-    reply(
-        client()
-            .post(format!("{}/__emulator/{path}", emulator.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    post_json(format!("{}/__emulator/{path}", emulator.base_url()), &body).await
 }
 
 /// `GET /__emulator/<path>`.
 async fn get(emulator: &Emulator, path: &str) -> Reply {
-    reply(
-        client()
-            .get(format!("{}/__emulator/{path}", emulator.base_url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    common::get(format!("{}/__emulator/{path}", emulator.base_url())).await
 }
 
 /// Asserts `{"data":{}}`.
@@ -75,25 +62,9 @@ async fn mint_status(emulator: &Emulator) -> u16 {
         .as_u16()
 }
 
-/// `gipity_session=<value>` from a `Set-Cookie` header.
-fn session_of(response: &reqwest::Response) -> Option<String> {
-    let set_cookie = response.headers().get("set-cookie")?.to_str().ok()?;
-    let pair = set_cookie.split(';').next()?.trim().to_owned();
-    assert!(pair.starts_with("gipity_session="), "{set_cookie}");
-    Some(pair)
-}
-
 /// `GET /api/auth/me` with `cookie`: the display name, or `None` when signed out.
 async fn who(emulator: &Emulator, cookie: &str) -> Option<String> {
-    let r = reply(
-        client()
-            .get(format!("{}/api/auth/me", emulator.base_url()))
-            .header("Cookie", cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = me(emulator, cookie).await;
     r.body["user"]["displayName"].as_str().map(str::to_owned)
 }
 
@@ -194,10 +165,7 @@ async fn controls_get_cors_with_credentials() {
     let emulator = setup().await;
     let base = emulator.base_url();
     let origin = "http://127.0.0.1:8000";
-    let r = client()
-        .request(reqwest::Method::OPTIONS, format!("{base}/__emulator/fault"))
-        .header("Origin", origin)
-        .header("Access-Control-Request-Method", "POST")
+    let r = preflight(format!("{base}/__emulator/fault"), origin)
         .header("Access-Control-Request-Headers", "content-type")
         .send()
         .await
@@ -233,11 +201,7 @@ async fn counters_calls_and_requests_over_http() {
     let user = emulator.create_user("Watcher");
     let api_key = emulator.app(DEMO_APP).api_key();
     let cookie = emulator.sign_in(&user);
-    let with_everything = Creds {
-        app_token: Some(app_token.clone()),
-        cookie: Some(format!("theme=dark; {cookie}")),
-        ..Creds::default()
-    };
+    let with_everything = Creds::session(app_token.clone(), format!("theme=dark; {cookie}"));
     call(
         &emulator,
         DEMO_APP,
@@ -246,11 +210,9 @@ async fn counters_calls_and_requests_over_http() {
         &with_everything,
     )
     .await;
-    let keyed = Creds {
-        api_key: Some(api_key.clone()),
-        bearer: Some("not-a-token".to_owned()),
-        ..Creds::default()
-    };
+    let keyed = Creds::default()
+        .with_api_key(api_key.clone())
+        .with_bearer("not-a-token");
     call(&emulator, DEMO_APP, "echo", json!({"n": 2}), &keyed).await;
     let r = client()
         .post(format!("{}/api/p_demo/fn/echo", emulator.base_url()))
@@ -340,16 +302,13 @@ async fn controls_are_not_recorded() {
         post(&emulator, "clear-faults", json!({})).await;
         post(&emulator, "nope", json!({})).await;
     }
-    let r = client()
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/__emulator/reset", emulator.base_url()),
-        )
-        .header("Origin", "http://127.0.0.1:8000")
-        .header("Access-Control-Request-Method", "POST")
-        .send()
-        .await
-        .unwrap();
+    let r = preflight(
+        format!("{}/__emulator/reset", emulator.base_url()),
+        "http://127.0.0.1:8000",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), 204);
     let counters = get(&emulator, "counters").await;
     assert_eq!(counters.body["data"]["httpRequests"], 1);
@@ -378,11 +337,7 @@ async fn reset_returns_to_a_clean_slate() {
     )
     .await;
     let cookie = session_of(&r).unwrap();
-    let creds = Creds {
-        app_token: Some(app_token.clone()),
-        cookie: Some(cookie.clone()),
-        ..Creds::default()
-    };
+    let creds = Creds::session(app_token.clone(), cookie.clone());
     let r = call(&emulator, DEMO_APP, "consented-ai", json!({}), &creds).await;
     assert_eq!(r.body, json!({"data": {"ok": true}}));
 
@@ -400,7 +355,7 @@ async fn reset_returns_to_a_clean_slate() {
         Fault::StreamedBody(1000),
         Times::Once,
     );
-    call(&emulator, DEMO_APP, "echo", json!(1), &Creds::default()).await;
+    call_anonymously(&emulator, DEMO_APP, "echo", json!(1)).await;
     assert_eq!(emulator.counters().body_bytes_sent, 1000);
     assert_eq!(mint_status(&emulator).await, 502);
 
@@ -428,11 +383,7 @@ async fn reset_returns_to_a_clean_slate() {
     let user = emulator.create_user("Returning");
     emulator.grant_consent(&user, DEMO_APP, 1);
     emulator.reset();
-    let creds = Creds {
-        app_token: Some(app_token.clone()),
-        cookie: Some(emulator.sign_in(&user)),
-        ..Creds::default()
-    };
+    let creds = Creds::session(app_token.clone(), emulator.sign_in(&user));
     assert_error(
         &call(&emulator, DEMO_APP, "whoami", json!({}), &creds).await,
         403,
@@ -447,15 +398,7 @@ async fn reset_returns_to_a_clean_slate() {
     // Apps, functions and issued tokens stay.
     let r = call(&emulator, DEMO_APP, "add", json!({"a": 1, "b": 1}), &creds).await;
     assert_eq!(r.body, json!({"data": 2}));
-    let r = reply(
-        client()
-            .get(format!("{base}/api/p_demo/auth/status"))
-            .header("X-App-Token", &app_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(format!("{base}/api/p_demo/auth/status"), &app_token).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
 
@@ -470,42 +413,19 @@ async fn token_controls() {
     assert_eq!(mint(&emulator, DEMO_APP).await.body["data"]["expiresIn"], 2);
     assert_done(&post(&emulator, "token-ttl", json!({"seconds": 0})).await);
     let expired = token(&emulator, DEMO_APP).await;
-    let status = |token: String| {
-        let url = format!("{base}/api/p_demo/auth/status");
-        async move {
-            reply(
-                client()
-                    .get(url)
-                    .header("X-App-Token", token)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
-    assert_error(&status(expired).await, 401, "TOKEN_EXPIRED");
+    let status_url = format!("{base}/api/p_demo/auth/status");
+    let status = |token| get_with_token(&status_url, token);
+    assert_error(&status(&expired).await, 401, "TOKEN_EXPIRED");
 
     post(&emulator, "token-ttl", json!({"seconds": 3600})).await;
     let live = token(&emulator, DEMO_APP).await;
-    assert_eq!(status(live.clone()).await.status, 200);
+    assert_eq!(status(&live).await.status, 200);
     assert_done(&post(&emulator, "expire-tokens", json!({})).await);
-    assert_error(&status(live).await, 401, "TOKEN_EXPIRED");
+    assert_error(&status(&live).await, 401, "TOKEN_EXPIRED");
 
     // Player tokens.
-    let r = reply(
-        client()
-            .post(format!("{base}/api/p_demo/auth/guest"))
-            .json(&json!({"deviceSecret": secret('p')}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let player = Creds {
-        bearer: Some(r.body["data"]["token"].as_str().unwrap().to_owned()),
-        ..Creds::default()
-    };
+    let r = guest(&emulator, DEMO_APP, json!({"deviceSecret": secret('p')})).await;
+    let player = Creds::default().with_bearer(r.body["data"]["token"].as_str().unwrap());
     let r = call(&emulator, DEMO_APP, "whoami", json!({}), &player).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_done(&post(&emulator, "expire-player-tokens", json!({})).await);
@@ -672,15 +592,7 @@ async fn fault_control_arms_every_kind() {
     for _ in 0..3 {
         assert_eq!(mint_status(&emulator).await, 502);
     }
-    let r = reply(
-        client()
-            .post(format!("{}/api/p_demo/auth/guest", emulator.base_url()))
-            .json(&json!({"deviceSecret": secret('g')}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = guest(&emulator, DEMO_APP, json!({"deviceSecret": secret('g')})).await;
     assert_error(&r, 503, "X");
     assert_done(&post(&emulator, "clear-faults", json!({})).await);
     assert_eq!(mint(&emulator, DEMO_APP).await.status, 200);
@@ -799,13 +711,10 @@ async fn bad_control_input_is_a_400() {
         let message = r.body["error"]["message"].as_str().unwrap();
         assert!(message.contains(mentions), "{path} {body}: {message}");
     }
-    let r = reply(
+    let r = send(
         client()
             .post(format!("{}/__emulator/fault", emulator.base_url()))
-            .body("{not json")
-            .send()
-            .await
-            .unwrap(),
+            .body("{not json"),
     )
     .await;
     assert_error(&r, 400, "BAD_REQUEST");
@@ -867,11 +776,7 @@ async fn auto_approve_signs_in_on_both_pages_in_every_mode() {
                 who(&emulator, &cookie).await.as_deref(),
                 Some("Browser User")
             );
-            let creds = Creds {
-                app_token: Some(token(&emulator, DEMO_APP).await),
-                cookie: Some(cookie),
-                ..Creds::default()
-            };
+            let creds = Creds::session(token(&emulator, DEMO_APP).await, cookie);
             let r = call(&emulator, DEMO_APP, "consented-ai", json!({}), &creds).await;
             assert_eq!(r.body, json!({"data": {"ok": true}}), "{page_name}{mode}");
         }
@@ -1104,14 +1009,7 @@ async fn the_popup_posts_to_the_openers_origin_when_known() {
         "{html}"
     );
 
-    let r = reply(
-        client()
-            .get(format!("{login}&opener=javascript%3Ax"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = common::get(format!("{login}&opener=javascript%3Ax")).await;
     assert_error(&r, 400, "BAD_REQUEST");
 }
 
@@ -1155,10 +1053,7 @@ async fn logout_ends_the_session_and_clears_the_cookie() {
         assert_eq!(reply(r).await.body, json!({"data": {}}));
     }
 
-    let r = client()
-        .request(reqwest::Method::OPTIONS, format!("{base}/api/auth/logout"))
-        .header("Origin", "http://127.0.0.1:8000")
-        .header("Access-Control-Request-Method", "POST")
+    let r = preflight(format!("{base}/api/auth/logout"), "http://127.0.0.1:8000")
         .send()
         .await
         .unwrap();
@@ -1167,14 +1062,7 @@ async fn logout_ends_the_session_and_clears_the_cookie() {
         r.headers()["access-control-allow-origin"],
         "http://127.0.0.1:8000"
     );
-    let r = reply(
-        client()
-            .get(format!("{base}/api/auth/logout"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = common::get(format!("{base}/api/auth/logout")).await;
     assert_error(&r, 405, "METHOD_NOT_ALLOWED");
 }
 
@@ -1193,11 +1081,7 @@ async fn consented_ai_needs_identity_and_ai() {
 
     let user = emulator.create_user("Half Consent");
     emulator.grant_consent(&user, DEMO_APP, 1);
-    let creds = Creds {
-        app_token: Some(token(&emulator, DEMO_APP).await),
-        cookie: Some(emulator.sign_in(&user)),
-        ..Creds::default()
-    };
+    let creds = Creds::session(token(&emulator, DEMO_APP).await, emulator.sign_in(&user));
     let r = call(&emulator, DEMO_APP, "consented-ai", json!({}), &creds).await;
     assert_error(&r, 403, "CONSENT_REQUIRED");
     assert!(
@@ -1295,11 +1179,9 @@ fn explode() -> Result<Value, FnError> {
     panic!("boom in poll")
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_gipity-emulator");
-
 #[test]
 fn binary_documents_the_flags() {
-    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let out = Command::new(Binary::PATH).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for text in [
@@ -1311,37 +1193,25 @@ fn binary_documents_the_flags() {
     ] {
         assert!(help.contains(text), "{text}: {help}");
     }
-    let out = Command::new(BIN).arg("--test-controls=1").output().unwrap();
+    let out = Command::new(Binary::PATH)
+        .arg("--test-controls=1")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[tokio::test]
 async fn binary_with_test_controls() {
-    let mut child = Command::new(BIN)
-        .args(["--port", "0", "--test-controls"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first
-        .strip_prefix("gipity-emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_owned();
-    let _demo = lines.next().unwrap().unwrap();
-    let third = lines.next().unwrap().unwrap();
+    let mut binary = Binary::start(&["--port", "0", "--test-controls"]);
+    let base = binary.base.clone();
+    let _demo = binary.next_line();
+    let third = binary.next_line();
     assert_eq!(third, format!("test controls: {base}/__emulator/"));
 
     let result = async {
-        let r = reply(
-            client()
-                .post(format!("{base}/__emulator/auto"))
-                .json(&json!({"decision": "approve", "user": "Bin User"}))
-                .send()
-                .await
-                .unwrap(),
+        let r = post_json(
+            format!("{base}/__emulator/auto"),
+            &json!({"decision": "approve", "user": "Bin User"}),
         )
         .await;
         assert_eq!(r.body, json!({"data": {}}));
@@ -1353,28 +1223,12 @@ async fn binary_with_test_controls() {
             .await
             .unwrap();
         assert!(session_of(&r).is_some());
-        let r = reply(
-            client()
-                .post(format!("{base}/api/p_demo/fn/slow"))
-                .json(&json!({"ms": 10}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let r = post_json(format!("{base}/api/p_demo/fn/slow"), &json!({"ms": 10})).await;
         assert_eq!(r.body, json!({"data": {"ms": 10}}));
-        let r = reply(
-            client()
-                .get(format!("{base}/__emulator/counters"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let r = common::get(format!("{base}/__emulator/counters")).await;
         assert_eq!(r.body["data"]["httpRequests"], 2);
     };
     let outcome = tokio::time::timeout(Duration::from_secs(10), result).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(binary);
     outcome.unwrap();
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::client;
+use common::{client, preflight};
 use gipity_emulator::{Auth, Emulator};
 use reqwest::Method;
 use serde_json::json;
@@ -21,13 +21,7 @@ async fn setup() -> Emulator {
 async fn preflight_echoes_origin_and_requested_headers() {
     let emulator = setup().await;
     for origin in ["http://127.0.0.1:8000", "http://localhost:5173"] {
-        let r = client()
-            .request(
-                Method::OPTIONS,
-                format!("{}/api/p_c/fn/echo", emulator.base_url()),
-            )
-            .header("Origin", origin)
-            .header("Access-Control-Request-Method", "POST")
+        let r = preflight(format!("{}/api/p_c/fn/echo", emulator.base_url()), origin)
             .header("Access-Control-Request-Headers", "content-type,x-app-token")
             .send()
             .await
@@ -47,16 +41,13 @@ async fn preflight_echoes_origin_and_requested_headers() {
     // Preflights never reach a function.
     assert_eq!(emulator.calls("p_c", "echo"), 0);
     // Any /api path preflights, even unknown ones.
-    let r = client()
-        .request(
-            Method::OPTIONS,
-            format!("{}/api/token", emulator.base_url()),
-        )
-        .header("Origin", "http://127.0.0.1:9")
-        .header("Access-Control-Request-Method", "POST")
-        .send()
-        .await
-        .unwrap();
+    let r = preflight(
+        format!("{}/api/token", emulator.base_url()),
+        "http://127.0.0.1:9",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(
         r.headers()["access-control-allow-origin"],
@@ -107,13 +98,7 @@ async fn foreign_origins_get_no_cors_headers() {
         "https://127.0.0.1:8000",
         "null",
     ] {
-        let r = client()
-            .request(
-                Method::OPTIONS,
-                format!("{}/api/p_c/fn/echo", emulator.base_url()),
-            )
-            .header("Origin", origin)
-            .header("Access-Control-Request-Method", "POST")
+        let r = preflight(format!("{}/api/p_c/fn/echo", emulator.base_url()), origin)
             .header("Access-Control-Request-Headers", "x-app-token")
             .send()
             .await

@@ -4,11 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{Creds, assert_error, call, client, reply, token};
+use common::{
+    Binary, Creds, assert_error, call, call_anonymously, client, get, post_json, reply, send,
+    session_from, token,
+};
 use gipity_emulator::{DEMO_APP, DEMO_USER, Emulator};
 use serde_json::json;
 
@@ -37,18 +39,7 @@ async fn demo_functions() {
         DEMO_USER.replace(' ', "%20")
     );
     let page = client().get(login).send().await.unwrap();
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let creds = Creds {
-        cookie: Some(cookie),
-        app_token: Some(token(&emulator, DEMO_APP).await),
-        ..Creds::default()
-    };
+    let creds = Creds::session(token(&emulator, DEMO_APP).await, session_from(&page));
     let r = call(&emulator, DEMO_APP, "whoami", json!({}), &creds).await;
     assert_eq!(r.body["data"]["displayName"], DEMO_USER);
     let r = call(&emulator, DEMO_APP, "secret", json!({}), &creds).await;
@@ -57,10 +48,7 @@ async fn demo_functions() {
     // Anyone else is not a member.
     let stranger = emulator.create_user("Stranger");
     emulator.grant_consent(&stranger, DEMO_APP, 1);
-    let creds = Creds {
-        cookie: Some(emulator.sign_in(&stranger)),
-        ..creds
-    };
+    let creds = creds.with_cookie(emulator.sign_in(&stranger));
     assert_error(
         &call(&emulator, DEMO_APP, "secret", json!({}), &creds).await,
         403,
@@ -145,18 +133,11 @@ async fn serves_static_files() {
         400,
         "BAD_REQUEST",
     );
-    let r = reply(
-        client()
-            .post(format!("{base}/index.html"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = send(client().post(format!("{base}/index.html"))).await;
     assert_error(&r, 405, "METHOD_NOT_ALLOWED");
 
     // /api stays the API.
-    let r = call(&emulator, DEMO_APP, "echo", json!(1), &Creds::default()).await;
+    let r = call_anonymously(&emulator, DEMO_APP, "echo", json!(1)).await;
     assert_eq!(r.body, json!({"data": 1}));
     std::fs::remove_dir_all(&root).unwrap();
 }
@@ -164,15 +145,19 @@ async fn serves_static_files() {
 #[tokio::test]
 async fn without_serve_dir_other_paths_are_not_found() {
     let emulator = Emulator::start().await.unwrap();
-    let r = reply(
-        client()
-            .get(format!("{}/index.html", emulator.base_url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get(format!("{}/index.html", emulator.base_url())).await;
     assert_error(&r, 404, "NOT_FOUND");
+}
+
+/// Whether connections to `addr` are refused within half a second.
+async fn stops_listening(addr: std::net::SocketAddr) -> bool {
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
 }
 
 #[tokio::test]
@@ -187,15 +172,7 @@ async fn server_stops_with_the_last_handle() {
         "a clone keeps it running"
     );
     drop(clone);
-    let mut refused = false;
-    for _ in 0..50 {
-        if tokio::net::TcpStream::connect(addr).await.is_err() {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(refused, "the server is still listening");
+    assert!(stops_listening(addr).await, "the server is still listening");
 }
 
 #[tokio::test]
@@ -203,24 +180,14 @@ async fn shutdown_stops_the_server() {
     let emulator = Emulator::builder().port(0).start().await.unwrap();
     let addr = emulator.addr();
     emulator.shutdown();
-    let mut refused = false;
-    for _ in 0..50 {
-        if tokio::net::TcpStream::connect(addr).await.is_err() {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(refused);
+    assert!(stops_listening(addr).await);
     // Controls still work on the stored state.
     assert_eq!(emulator.counters().token_mints, 0);
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_gipity-emulator");
-
 #[test]
 fn binary_help_and_bad_arguments() {
-    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let out = Command::new(Binary::PATH).arg("--help").output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("--port PORT"));
 
@@ -230,7 +197,7 @@ fn binary_help_and_bad_arguments() {
         &["--token-ttl"],
         &["--host", "example.com"],
     ] {
-        let out = Command::new(BIN).args(args).output().unwrap();
+        let out = Command::new(Binary::PATH).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.starts_with("error: "), "{err}");
@@ -240,47 +207,23 @@ fn binary_help_and_bad_arguments() {
 
 #[tokio::test]
 async fn binary_serves_the_demo_app() {
-    let mut child = Command::new(BIN)
-        .args(["--port", "0", "--token-ttl", "120"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first
-        .strip_prefix("gipity-emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_owned();
+    let mut binary = Binary::start(&["--port", "0", "--token-ttl", "120"]);
+    let base = binary.base.clone();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let second = lines.next().unwrap().unwrap();
+    let second = binary.next_line();
     assert!(second.contains("p_demo"), "{second}");
 
     let result = async {
-        let r = reply(
-            client()
-                .post(format!("{base}/api/token"))
-                .json(&json!({"app": "p_demo"}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let r = post_json(format!("{base}/api/token"), &json!({"app": "p_demo"})).await;
         assert_eq!(r.body["data"]["expiresIn"], 120);
-        let r = reply(
-            client()
-                .post(format!("{base}/api/p_demo/fn/add"))
-                .json(&json!({"a": 1, "b": 2}))
-                .send()
-                .await
-                .unwrap(),
+        let r = post_json(
+            format!("{base}/api/p_demo/fn/add"),
+            &json!({"a": 1, "b": 2}),
         )
         .await;
         assert_eq!(r.body, json!({"data": 3}));
     };
     let outcome = tokio::time::timeout(Duration::from_secs(10), result).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(binary);
     outcome.unwrap();
 }

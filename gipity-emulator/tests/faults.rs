@@ -6,9 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Creds, assert_error, call, client, mint, reply, secret};
+use common::{Reply, assert_error, call_anonymously, client, guest, mint, reply, secret};
 use gipity_emulator::{Auth, Emulator, Fault, Target, Times};
-use serde_json::json;
+use serde_json::{Value, json};
 
 async fn setup() -> Emulator {
     let emulator = Emulator::start().await.unwrap();
@@ -23,6 +23,21 @@ fn url(emulator: &Emulator) -> String {
     format!("{}/api/p_x/fn/echo", emulator.base_url())
 }
 
+/// Arms `fault` for the next call of `p_x/echo`.
+fn inject_once(emulator: &Emulator, fault: Fault) {
+    emulator.inject(Target::function("p_x", "echo"), fault, Times::Once);
+}
+
+/// Calls `p_x/echo` without credentials.
+async fn echo(emulator: &Emulator, body: Value) -> Reply {
+    call_anonymously(emulator, "p_x", "echo", body).await
+}
+
+/// `POST` to `p_x/echo` with no body, for faults whose answer is not a JSON reply.
+async fn post_echo(emulator: &Emulator) -> reqwest::Response {
+    client().post(url(emulator)).send().await.unwrap()
+}
+
 #[tokio::test]
 async fn status_fault_replaces_the_call_once() {
     let emulator = setup().await;
@@ -31,18 +46,18 @@ async fn status_fault_replaces_the_call_once() {
         code: "UNAVAILABLE".into(),
         message: "down for a bit".into(),
     };
-    emulator.inject(Target::function("p_x", "echo"), fault, Times::Once);
-    let r = call(&emulator, "p_x", "echo", json!({"n": 1}), &Creds::default()).await;
+    inject_once(&emulator, fault);
+    let r = echo(&emulator, json!({"n": 1})).await;
     assert_error(&r, 503, "UNAVAILABLE");
     assert_eq!(r.body["error"]["message"], "down for a bit");
     // Another function is untouched, and the fault is used up.
     assert_eq!(
-        call(&emulator, "p_x", "other", json!({}), &Creds::default())
+        call_anonymously(&emulator, "p_x", "other", json!({}))
             .await
             .status,
         200
     );
-    let r = call(&emulator, "p_x", "echo", json!({"n": 2}), &Creds::default()).await;
+    let r = echo(&emulator, json!({"n": 2})).await;
     assert_eq!(r.body, json!({"data": {"n": 2}}));
     assert_eq!(emulator.calls("p_x", "echo"), 2);
     assert_eq!(emulator.executions("p_x", "echo"), 1);
@@ -55,18 +70,9 @@ async fn times_n_always_and_clear() {
     let target = Target::function("p_x", "echo");
     emulator.inject(target.clone(), Fault::ExpiredToken, Times::N(2));
     for _ in 0..2 {
-        assert_error(
-            &call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await,
-            401,
-            "TOKEN_EXPIRED",
-        );
+        assert_error(&echo(&emulator, json!({})).await, 401, "TOKEN_EXPIRED");
     }
-    assert_eq!(
-        call(&emulator, "p_x", "echo", json!({}), &Creds::default())
-            .await
-            .status,
-        200
-    );
+    assert_eq!(echo(&emulator, json!({})).await.status, 200);
 
     emulator.inject(
         target.clone(),
@@ -74,20 +80,10 @@ async fn times_n_always_and_clear() {
         Times::Always,
     );
     for _ in 0..3 {
-        assert_eq!(
-            call(&emulator, "p_x", "echo", json!({}), &Creds::default())
-                .await
-                .status,
-            429
-        );
+        assert_eq!(echo(&emulator, json!({})).await.status, 429);
     }
     emulator.clear_faults();
-    assert_eq!(
-        call(&emulator, "p_x", "echo", json!({}), &Creds::default())
-            .await
-            .status,
-        200
-    );
+    assert_eq!(echo(&emulator, json!({})).await.status, 200);
     assert_eq!(emulator.calls("p_x", "echo"), 7);
     assert_eq!(emulator.executions("p_x", "echo"), 2);
 }
@@ -95,23 +91,17 @@ async fn times_n_always_and_clear() {
 #[tokio::test]
 async fn rate_limited_with_and_without_retry_after() {
     let emulator = setup().await;
-    let target = Target::function("p_x", "echo");
-    emulator.inject(
-        target.clone(),
+    inject_once(
+        &emulator,
         Fault::RateLimited {
             retry_after: Some(7),
         },
-        Times::Once,
     );
-    emulator.inject(
-        target,
-        Fault::RateLimited { retry_after: None },
-        Times::Once,
-    );
-    let r = call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await;
+    inject_once(&emulator, Fault::RateLimited { retry_after: None });
+    let r = echo(&emulator, json!({})).await;
     assert_error(&r, 429, "RATE_LIMITED");
     assert_eq!(r.header("retry-after"), Some("7"));
-    let r = call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await;
+    let r = echo(&emulator, json!({})).await;
     assert_error(&r, 429, "RATE_LIMITED");
     assert_eq!(r.header("retry-after"), None);
 }
@@ -119,31 +109,16 @@ async fn rate_limited_with_and_without_retry_after() {
 #[tokio::test]
 async fn delay_then_normal_answer() {
     let emulator = setup().await;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::Delay(Duration::from_millis(200)),
-        Times::Once,
-    );
+    inject_once(&emulator, Fault::Delay(Duration::from_millis(200)));
     let started = Instant::now();
-    let r = call(
-        &emulator,
-        "p_x",
-        "echo",
-        json!({"slow": true}),
-        &Creds::default(),
-    )
-    .await;
+    let r = echo(&emulator, json!({"slow": true})).await;
     assert!(started.elapsed() >= Duration::from_millis(200));
     assert_eq!(r.body, json!({"data": {"slow": true}}));
     assert_eq!(emulator.calls("p_x", "echo"), 1);
     assert_eq!(emulator.executions("p_x", "echo"), 1);
 
     // A client that gives up during the delay leaves no execution behind.
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::Delay(Duration::from_millis(300)),
-        Times::Once,
-    );
+    inject_once(&emulator, Fault::Delay(Duration::from_millis(300)));
     let gave_up = client()
         .post(url(&emulator))
         .json(&json!({}))
@@ -159,12 +134,8 @@ async fn delay_then_normal_answer() {
 #[tokio::test]
 async fn html_bad_gateway() {
     let emulator = setup().await;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::HtmlBadGateway,
-        Times::Once,
-    );
-    let r = client().post(url(&emulator)).send().await.unwrap();
+    inject_once(&emulator, Fault::HtmlBadGateway);
+    let r = post_echo(&emulator).await;
     assert_eq!(r.status(), 502);
     assert!(
         r.headers()["content-type"]
@@ -180,12 +151,8 @@ async fn html_bad_gateway() {
 #[tokio::test]
 async fn malformed_json() {
     let emulator = setup().await;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::MalformedJson,
-        Times::Once,
-    );
-    let r = client().post(url(&emulator)).send().await.unwrap();
+    inject_once(&emulator, Fault::MalformedJson);
+    let r = post_echo(&emulator).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/json");
     let text = r.text().await.unwrap();
@@ -196,12 +163,8 @@ async fn malformed_json() {
 #[tokio::test]
 async fn truncated_body() {
     let emulator = setup().await;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::Truncated,
-        Times::Once,
-    );
-    let r = client().post(url(&emulator)).send().await.unwrap();
+    inject_once(&emulator, Fault::Truncated);
+    let r = post_echo(&emulator).await;
     assert_eq!(r.status(), 200);
     let declared: usize = r.headers()["content-length"]
         .to_str()
@@ -212,11 +175,7 @@ async fn truncated_body() {
     assert!(r.bytes().await.is_err(), "a short body must be an error");
 
     // On the wire: the declared length, fewer bytes, then the close.
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::Truncated,
-        Times::Once,
-    );
+    inject_once(&emulator, Fault::Truncated);
     let raw = common::raw(
         emulator.addr(),
         b"POST /api/p_x/fn/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
@@ -232,31 +191,18 @@ async fn truncated_body() {
     assert!(!body.is_empty() && body.len() < declared, "{body}");
     assert_eq!(emulator.executions("p_x", "echo"), 0);
     // The server is fine afterwards.
-    assert_eq!(
-        call(&emulator, "p_x", "echo", json!({}), &Creds::default())
-            .await
-            .status,
-        200
-    );
+    assert_eq!(echo(&emulator, json!({})).await.status, 200);
 }
 
 #[tokio::test]
 async fn reset_connection() {
     let emulator = setup().await;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::ResetConnection,
-        Times::Once,
-    );
-    let r = client().post(url(&emulator)).send().await.unwrap();
+    inject_once(&emulator, Fault::ResetConnection);
+    let r = post_echo(&emulator).await;
     assert_eq!(r.status(), 200);
     assert!(r.bytes().await.is_err(), "an aborted body must be an error");
 
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::ResetConnection,
-        Times::Once,
-    );
+    inject_once(&emulator, Fault::ResetConnection);
     let raw = common::raw(
         emulator.addr(),
         b"POST /api/p_x/fn/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
@@ -269,24 +215,15 @@ async fn reset_connection() {
         "the chunked body must not be terminated: {raw}"
     );
     assert_eq!(emulator.executions("p_x", "echo"), 0);
-    assert_eq!(
-        call(&emulator, "p_x", "echo", json!({}), &Creds::default())
-            .await
-            .status,
-        200
-    );
+    assert_eq!(echo(&emulator, json!({})).await.status, 200);
 }
 
 #[tokio::test]
 async fn large_body() {
     let emulator = setup().await;
     let size = 3 * 1024 * 1024 + 17;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::LargeBody(size),
-        Times::Once,
-    );
-    let r = client().post(url(&emulator)).send().await.unwrap();
+    inject_once(&emulator, Fault::LargeBody(size));
+    let r = post_echo(&emulator).await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap();
     assert_eq!(bytes.len(), size);
@@ -294,12 +231,8 @@ async fn large_body() {
     let text = value["data"].as_str().unwrap();
     assert!(text.bytes().all(|b| b == b'x'));
 
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::LargeBody(0),
-        Times::Once,
-    );
-    let r = reply(client().post(url(&emulator)).send().await.unwrap()).await;
+    inject_once(&emulator, Fault::LargeBody(0));
+    let r = reply(post_echo(&emulator).await).await;
     assert_eq!(r.body, json!({"data": ""}));
     assert_eq!(emulator.executions("p_x", "echo"), 0);
 }
@@ -308,12 +241,8 @@ async fn large_body() {
 async fn streamed_body_has_no_length_and_counts_what_was_sent() {
     let emulator = setup().await;
     let size = 3 * 1024 * 1024 + 17;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::StreamedBody(size),
-        Times::Once,
-    );
-    let r = client().post(url(&emulator)).send().await.unwrap();
+    inject_once(&emulator, Fault::StreamedBody(size));
+    let r = post_echo(&emulator).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.content_length(), None);
     assert_eq!(
@@ -334,12 +263,8 @@ async fn streamed_body_has_no_length_and_counts_what_was_sent() {
 async fn a_client_that_stops_reading_stops_the_body() {
     let emulator = setup().await;
     let size = 256 * 1024 * 1024;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::StreamedBody(size),
-        Times::Once,
-    );
-    let mut r = client().post(url(&emulator)).send().await.unwrap();
+    inject_once(&emulator, Fault::StreamedBody(size));
+    let mut r = post_echo(&emulator).await;
     assert!(r.chunk().await.unwrap().is_some());
     drop(r);
     // The server notices the closed connection and stops; the count settles far below the size.
@@ -360,23 +285,21 @@ async fn a_client_that_stops_reading_stops_the_body() {
 async fn json_fault_is_sent_verbatim() {
     let emulator = setup().await;
     let body = r#"{"error":{"code":"LOGIN_REQUIRED","message":"m","loginUrl":"https://elsewhere.example/login"}}"#;
-    emulator.inject(
-        Target::function("p_x", "echo"),
+    inject_once(
+        &emulator,
         Fault::Json {
             status: 401,
             body: body.into(),
         },
-        Times::Once,
     );
-    emulator.inject(
-        Target::function("p_x", "echo"),
+    inject_once(
+        &emulator,
         Fault::Json {
             status: 1000,
             body: "not json".into(),
         },
-        Times::Once,
     );
-    let r = client().post(url(&emulator)).send().await.unwrap();
+    let r = post_echo(&emulator).await;
     assert_eq!(r.status(), 401);
     assert_eq!(
         r.headers()
@@ -385,7 +308,7 @@ async fn json_fault_is_sent_verbatim() {
         Some("application/json")
     );
     assert_eq!(r.text().await.unwrap(), body);
-    let r = client().post(url(&emulator)).send().await.unwrap();
+    let r = post_echo(&emulator).await;
     assert_eq!(r.status(), 500, "an invalid status becomes 500");
     assert_eq!(r.text().await.unwrap(), "not json");
     assert_eq!(emulator.calls("p_x", "echo"), 2);
@@ -395,12 +318,8 @@ async fn json_fault_is_sent_verbatim() {
 #[tokio::test]
 async fn soft_error() {
     let emulator = setup().await;
-    emulator.inject(
-        Target::function("p_x", "echo"),
-        Fault::SoftError("quota used up".into()),
-        Times::Once,
-    );
-    let r = call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await;
+    inject_once(&emulator, Fault::SoftError("quota used up".into()));
+    let r = echo(&emulator, json!({})).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, json!({"data": {"error": "quota used up"}}));
     assert_eq!(emulator.executions("p_x", "echo"), 0);
@@ -414,12 +333,8 @@ async fn invalid_status_becomes_500() {
         code: "WEIRD".into(),
         message: "m".into(),
     };
-    emulator.inject(Target::function("p_x", "echo"), fault, Times::Once);
-    assert_error(
-        &call(&emulator, "p_x", "echo", json!({}), &Creds::default()).await,
-        500,
-        "WEIRD",
-    );
+    inject_once(&emulator, fault);
+    assert_error(&echo(&emulator, json!({})).await, 500, "WEIRD");
 }
 
 #[tokio::test]
@@ -430,10 +345,10 @@ async fn faults_apply_before_the_app_is_looked_up() {
         Fault::ExpiredToken,
         Times::Once,
     );
-    let r = call(&emulator, "p_ghost", "fn", json!({}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_ghost", "fn", json!({})).await;
     assert_error(&r, 401, "TOKEN_EXPIRED");
     assert_eq!(emulator.calls("p_ghost", "fn"), 1);
-    let r = call(&emulator, "p_ghost", "fn", json!({}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_ghost", "fn", json!({})).await;
     assert_error(&r, 404, "APP_NOT_FOUND");
 }
 
@@ -479,16 +394,11 @@ async fn guest_faults_replace_the_sign_in() {
         },
         Times::Once,
     );
-    let guest = || {
-        client()
-            .post(format!("{}/api/p_x/auth/guest", emulator.base_url()))
-            .json(&json!({"deviceSecret": secret('g')}))
-            .send()
-    };
-    let r = reply(guest().await.unwrap()).await;
+    let sign_in = || guest(&emulator, "p_x", json!({"deviceSecret": secret('g')}));
+    let r = sign_in().await;
     assert_error(&r, 429, "RATE_LIMITED");
     assert_eq!(emulator.counters().guest_sign_ins, 0);
-    let r = reply(guest().await.unwrap()).await;
+    let r = sign_in().await;
     assert_eq!(r.status, 200);
     assert_eq!(emulator.counters().guest_sign_ins, 1);
 }

@@ -6,7 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Creds, assert_error, call, client, reply, secret, token};
+use common::{
+    Creds, assert_error, call, call_anonymously, client, get, guest, secret, send, token,
+};
 use gipity_emulator::{Auth, Caller, Emulator, FnError, User, permissions};
 use serde_json::{Value, json};
 
@@ -40,7 +42,7 @@ async fn setup() -> Emulator {
 #[tokio::test]
 async fn public_functions_run_for_anyone() {
     let emulator = setup().await;
-    let r = call(&emulator, "p_a", "open", json!({"q": 1}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_a", "open", json!({"q": 1})).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(
@@ -50,10 +52,7 @@ async fn public_functions_run_for_anyone() {
     // A known session user is passed along.
     let alice = emulator.create_user("Alice");
     let cookie = emulator.sign_in(&alice);
-    let creds = Creds {
-        cookie: Some(cookie),
-        ..Creds::default()
-    };
+    let creds = Creds::default().with_cookie(cookie);
     let r = call(&emulator, "p_a", "open", json!(null), &creds).await;
     assert_eq!(r.body["data"]["caller"], "Session");
     assert_eq!(r.body["data"]["user"], alice.guid.as_str());
@@ -63,10 +62,7 @@ async fn public_functions_run_for_anyone() {
 #[tokio::test]
 async fn user_function_without_session_needs_login() {
     let emulator = setup().await;
-    let creds = Creds {
-        app_token: Some(token(&emulator, "p_a").await),
-        ..Creds::default()
-    };
+    let creds = Creds::default().with_app_token(token(&emulator, "p_a").await);
     for creds in [Creds::default(), creds] {
         let r = call(&emulator, "p_a", "mine", json!({}), &creds).await;
         assert_error(&r, 401, "LOGIN_REQUIRED");
@@ -79,7 +75,7 @@ async fn user_function_without_session_needs_login() {
             )
         );
     }
-    let r = call(&emulator, "p_a", "ai", json!({}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_a", "ai", json!({})).await;
     assert!(
         r.body["error"]["loginUrl"]
             .as_str()
@@ -97,21 +93,14 @@ async fn session_needs_app_token_and_consent_then_complete_login_succeeds() {
     let cookie = emulator.sign_in(&alice);
     let app_token = token(&emulator, "p_a").await;
 
-    let no_token = Creds {
-        cookie: Some(cookie.clone()),
-        ..Creds::default()
-    };
+    let no_token = Creds::default().with_cookie(cookie.clone());
     assert_error(
         &call(&emulator, "p_a", "mine", json!({}), &no_token).await,
         401,
         "APP_TOKEN_REQUIRED",
     );
 
-    let creds = Creds {
-        cookie: Some(cookie),
-        app_token: Some(app_token.clone()),
-        ..Creds::default()
-    };
+    let creds = Creds::session(app_token.clone(), cookie);
     let r = call(&emulator, "p_a", "mine", json!({}), &creds).await;
     assert_error(&r, 403, "CONSENT_REQUIRED");
     let consent_url = r.body["error"]["consentUrl"].as_str().unwrap().to_owned();
@@ -126,11 +115,7 @@ async fn session_needs_app_token_and_consent_then_complete_login_succeeds() {
     // A person finishes the page: new session, consent granted.
     let new_cookie = emulator.complete_login(&consent_url, &alice).unwrap();
     assert!(new_cookie.starts_with("gipity_session="));
-    let creds = Creds {
-        cookie: Some(new_cookie),
-        app_token: Some(app_token),
-        ..Creds::default()
-    };
+    let creds = Creds::session(app_token, new_cookie);
     let r = call(&emulator, "p_a", "mine", json!({"n": 1}), &creds).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["data"]["caller"], "Session");
@@ -152,10 +137,7 @@ async fn session_needs_app_token_and_consent_then_complete_login_succeeds() {
         emulator.base_url()
     );
     let cookie = emulator.complete_login(&login_url, &alice).unwrap();
-    let creds = Creds {
-        cookie: Some(cookie),
-        ..creds
-    };
+    let creds = creds.with_cookie(cookie);
     assert_eq!(
         call(&emulator, "p_a", "ai", json!({}), &creds).await.status,
         200
@@ -201,18 +183,14 @@ async fn members_only() {
     for user in [&alice, &bob] {
         emulator.grant_consent(user, "p_a", permissions::IDENTITY);
     }
-    let creds = |user: &User| Creds {
-        cookie: Some(emulator.sign_in(user)),
-        app_token: Some(app_token.clone()),
-        ..Creds::default()
-    };
+    let creds = |user: &User| Creds::session(app_token.clone(), emulator.sign_in(user));
     let r = call(&emulator, "p_a", "team", json!({}), &creds(&alice)).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["data"]["user"], alice.guid.as_str());
     let r = call(&emulator, "p_a", "team", json!({}), &creds(&bob)).await;
     assert_error(&r, 403, "FORBIDDEN");
     assert_error(
-        &call(&emulator, "p_a", "team", json!({}), &Creds::default()).await,
+        &call_anonymously(&emulator, "p_a", "team", json!({})).await,
         401,
         "LOGIN_REQUIRED",
     );
@@ -230,10 +208,7 @@ async fn api_key_acts_as_a_member() {
     let key = emulator.app("p_a").api_key();
     assert!(key.starts_with("gip_pk_"));
     assert_eq!(emulator.app("p_a").api_key(), key);
-    let creds = Creds {
-        api_key: Some(key.clone()),
-        ..Creds::default()
-    };
+    let creds = Creds::default().with_api_key(key.clone());
     for name in ["open", "mine", "team", "ai"] {
         let r = call(&emulator, "p_a", name, json!({}), &creds).await;
         assert_eq!(r.status, 200, "{name}: {:?}", r.body);
@@ -241,10 +216,7 @@ async fn api_key_acts_as_a_member() {
         assert!(r.body["data"]["user"].is_null());
     }
     // The key of another app, or a made-up one, is refused even for public functions.
-    let bad = Creds {
-        api_key: Some("gip_pk_wrong".into()),
-        ..Creds::default()
-    };
+    let bad = Creds::default().with_api_key("gip_pk_wrong");
     assert_error(
         &call(&emulator, "p_a", "open", json!({}), &bad).await,
         401,
@@ -253,11 +225,7 @@ async fn api_key_acts_as_a_member() {
     let r = call(&emulator, "p_b", "open", json!({}), &creds).await;
     assert_error(&r, 401, "INVALID_API_KEY");
     // The API key wins over a bearer token.
-    let both = Creds {
-        api_key: Some(key),
-        bearer: Some("junk".into()),
-        ..Creds::default()
-    };
+    let both = Creds::default().with_api_key(key).with_bearer("junk");
     assert_eq!(
         call(&emulator, "p_a", "team", json!({}), &both)
             .await
@@ -269,26 +237,14 @@ async fn api_key_acts_as_a_member() {
 #[tokio::test]
 async fn player_bearer_tokens() {
     let emulator = setup().await;
-    let url = format!("{}/api/p_a/auth/guest", emulator.base_url());
-    let signed = reply(
-        client()
-            .post(&url)
-            .json(&json!({"deviceSecret": secret('p')}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let signed = guest(&emulator, "p_a", json!({"deviceSecret": secret('p')})).await;
     let player_token = signed.body["data"]["token"].as_str().unwrap().to_owned();
     let player_guid = signed.body["data"]["user"]["guid"]
         .as_str()
         .unwrap()
         .to_owned();
 
-    let creds = Creds {
-        bearer: Some(player_token.clone()),
-        ..Creds::default()
-    };
+    let creds = Creds::default().with_bearer(player_token.clone());
     let r = call(&emulator, "p_a", "mine", json!({}), &creds).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["data"]["caller"], "Player");
@@ -312,31 +268,22 @@ async fn player_bearer_tokens() {
 
     // An app token is not a bearer token.
     let app_token = token(&emulator, "p_a").await;
-    let wrong = Creds {
-        bearer: Some(app_token),
-        ..Creds::default()
-    };
+    let wrong = Creds::default().with_bearer(app_token);
     assert_error(
         &call(&emulator, "p_a", "open", json!({}), &wrong).await,
         401,
         "INVALID_TOKEN",
     );
-    let junk = Creds {
-        bearer: Some("nonsense".into()),
-        ..Creds::default()
-    };
+    let junk = Creds::default().with_bearer("nonsense");
     assert_error(
         &call(&emulator, "p_a", "open", json!({}), &junk).await,
         401,
         "INVALID_TOKEN",
     );
-    let r = reply(
+    let r = send(
         client()
             .post(format!("{}/api/p_a/fn/open", emulator.base_url()))
-            .header("Authorization", "Basic dXNlcjpwdw==")
-            .send()
-            .await
-            .unwrap(),
+            .header("Authorization", "Basic dXNlcjpwdw=="),
     )
     .await;
     assert_error(&r, 401, "INVALID_TOKEN");
@@ -349,21 +296,10 @@ async fn player_bearer_tokens() {
     );
 
     emulator.set_player_token_ttl(Duration::from_secs(60));
-    let again = reply(
-        client()
-            .post(&url)
-            .json(&json!({"deviceSecret": secret('p')}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let again = guest(&emulator, "p_a", json!({"deviceSecret": secret('p')})).await;
     assert_eq!(again.body["data"]["expiresIn"], 60);
     assert_eq!(again.body["data"]["user"]["guid"], player_guid.as_str());
-    let creds = Creds {
-        bearer: Some(again.body["data"]["token"].as_str().unwrap().into()),
-        ..Creds::default()
-    };
+    let creds = Creds::default().with_bearer(again.body["data"]["token"].as_str().unwrap());
     assert_eq!(
         call(&emulator, "p_a", "mine", json!({}), &creds)
             .await
@@ -378,10 +314,7 @@ async fn account_tokens_act_as_the_user() {
     let carol = emulator.create_user("Carol");
     let token = emulator.account_token(&carol);
     assert!(token.starts_with("gip_at_"));
-    let creds = Creds {
-        bearer: Some(token),
-        ..Creds::default()
-    };
+    let creds = Creds::default().with_bearer(token);
     let r = call(&emulator, "p_a", "ai", json!({}), &creds).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["data"]["caller"], "Account");
@@ -403,28 +336,19 @@ async fn account_tokens_act_as_the_user() {
 #[tokio::test]
 async fn app_token_must_be_valid_when_present() {
     let emulator = setup().await;
-    let creds = Creds {
-        app_token: Some("eyJforged".into()),
-        ..Creds::default()
-    };
+    let creds = Creds::default().with_app_token("eyJforged");
     assert_error(
         &call(&emulator, "p_a", "open", json!({}), &creds).await,
         401,
         "INVALID_TOKEN",
     );
-    let other = Creds {
-        app_token: Some(token(&emulator, "p_b").await),
-        ..Creds::default()
-    };
+    let other = Creds::default().with_app_token(token(&emulator, "p_b").await);
     assert_error(
         &call(&emulator, "p_a", "open", json!({}), &other).await,
         401,
         "INVALID_TOKEN",
     );
-    let good = Creds {
-        app_token: Some(token(&emulator, "p_a").await),
-        ..Creds::default()
-    };
+    let good = Creds::default().with_app_token(token(&emulator, "p_a").await);
     assert_eq!(
         call(&emulator, "p_a", "open", json!({}), &good)
             .await
@@ -448,13 +372,13 @@ async fn function_errors_and_panics_are_500() {
         .function("panics", Auth::Public, |_| -> Result<Value, FnError> {
             panic!("deliberate panic in a test function")
         });
-    let r = call(&emulator, "p_a", "fails", json!({}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_a", "fails", json!({})).await;
     assert_error(&r, 500, "FUNCTION_ERROR");
     assert_eq!(r.body["error"]["message"], "out of stock");
-    let r = call(&emulator, "p_a", "panics", json!({}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_a", "panics", json!({})).await;
     assert_error(&r, 500, "FUNCTION_ERROR");
     // The server still answers.
-    let r = call(&emulator, "p_a", "fails", json!({}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_a", "fails", json!({})).await;
     assert_eq!(r.status, 500);
     assert_eq!(emulator.executions("p_a", "panics"), 1);
 }
@@ -508,27 +432,19 @@ async fn bodies_unknowns_and_limits() {
     let url = format!("{base}/api/p_a/fn/open");
 
     // Empty body is `{}`; any JSON value is accepted.
-    let r = reply(client().post(&url).send().await.unwrap()).await;
+    let r = send(client().post(&url)).await;
     assert_eq!(r.body["data"]["body"], json!({}));
-    let r = reply(
-        client()
-            .post(&url)
-            .body("[1,\"two\"]")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = send(client().post(&url).body("[1,\"two\"]")).await;
     assert_eq!(r.body["data"]["body"], json!([1, "two"]));
-    let r = reply(client().post(&url).body("{\"a\":").send().await.unwrap()).await;
+    let r = send(client().post(&url).body("{\"a\":")).await;
     assert_error(&r, 400, "BAD_REQUEST");
 
     // 1 MiB is the limit.
     let big = format!("\"{}\"", "x".repeat(1024 * 1024));
-    let r = reply(client().post(&url).body(big).send().await.unwrap()).await;
+    let r = send(client().post(&url).body(big)).await;
     assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
     let fits = format!("\"{}\"", "x".repeat(1024 * 1024 - 2));
-    let r = reply(client().post(&url).body(fits).send().await.unwrap()).await;
+    let r = send(client().post(&url).body(fits)).await;
     assert_eq!(r.status, 200);
 
     // Streamed without Content-Length, still limited.
@@ -548,18 +464,18 @@ async fn bodies_unknowns_and_limits() {
     assert!(raw.contains("PAYLOAD_TOO_LARGE"), "{raw}");
 
     assert_error(
-        &call(&emulator, "p_zz", "open", json!({}), &Creds::default()).await,
+        &call_anonymously(&emulator, "p_zz", "open", json!({})).await,
         404,
         "APP_NOT_FOUND",
     );
     assert_error(
-        &call(&emulator, "p_a", "nope", json!({}), &Creds::default()).await,
+        &call_anonymously(&emulator, "p_a", "nope", json!({})).await,
         404,
         "FUNCTION_NOT_FOUND",
     );
     assert_eq!(emulator.calls("p_a", "nope"), 1);
 
-    let r = reply(client().get(&url).send().await.unwrap()).await;
+    let r = get(&url).await;
     assert_error(&r, 405, "METHOD_NOT_ALLOWED");
     for path in [
         "/api/nothing",
@@ -568,7 +484,7 @@ async fn bodies_unknowns_and_limits() {
         "/",
         "/api/token/",
     ] {
-        let r = reply(client().get(format!("{base}{path}")).send().await.unwrap()).await;
+        let r = get(format!("{base}{path}")).await;
         assert_error(&r, 404, "NOT_FOUND");
     }
 }
@@ -578,21 +494,11 @@ async fn counters_bodies_and_requests() {
     let emulator = setup().await;
     let before = emulator.counters().http_requests;
     let alice = emulator.create_user("Alice");
-    let creds = Creds {
-        cookie: Some(emulator.sign_in(&alice)),
-        ..Creds::default()
-    };
+    let creds = Creds::default().with_cookie(emulator.sign_in(&alice));
     for n in 0..3 {
         call(&emulator, "p_a", "open", json!({ "n": n }), &creds).await;
     }
-    call(
-        &emulator,
-        "p_a",
-        "mine",
-        json!({ "n": 9 }),
-        &Creds::default(),
-    )
-    .await;
+    call_anonymously(&emulator, "p_a", "mine", json!({ "n": 9 })).await;
     assert_eq!(emulator.calls("p_a", "open"), 3);
     assert_eq!(emulator.executions("p_a", "open"), 3);
     assert_eq!(
@@ -630,7 +536,7 @@ async fn closures_may_use_the_emulator() {
         .function("count", Auth::Public, move |_| {
             Ok(json!(inner.executions("p_a", "count")))
         });
-    let r = call(&emulator, "p_a", "count", json!({}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_a", "count", json!({})).await;
     assert_eq!(r.body["data"], 1);
 }
 

@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{Creds, assert_error, call, client, reply, token};
+use common::{
+    Creds, assert_error, call, call_anonymously, client, get, get_with, me, reply, send,
+    session_from, token,
+};
 use gipity_emulator::{Auth, Emulator};
 use serde_json::json;
 
@@ -14,24 +17,6 @@ async fn setup() -> Emulator {
         .app("p_l")
         .function("me", Auth::User, |call| Ok(json!(call.user)));
     emulator
-}
-
-/// `name=value` of the `Set-Cookie` header, after checking its attributes.
-fn session_from(response: &reqwest::Response) -> String {
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let mut parts = set_cookie.split(';').map(str::trim);
-    let pair = parts.next().unwrap().to_owned();
-    assert!(pair.starts_with("gipity_session="), "{set_cookie}");
-    let attributes: Vec<&str> = parts.collect();
-    assert_eq!(
-        attributes,
-        ["Path=/", "HttpOnly", "SameSite=Lax"],
-        "{set_cookie}"
-    );
-    pair
 }
 
 fn form(fields: &[(&str, &str)]) -> String {
@@ -45,6 +30,16 @@ fn form(fields: &[(&str, &str)]) -> String {
         out.extend(url_encode(value));
     }
     out
+}
+
+/// Submits the form of `/api/auth/<page>` with these fields.
+async fn submit(emulator: &Emulator, page: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    client()
+        .post(format!("{}/api/auth/{page}", emulator.base_url()))
+        .body(form(fields))
+        .send()
+        .await
+        .unwrap()
 }
 
 fn url_encode(value: &str) -> impl Iterator<Item = String> + '_ {
@@ -111,35 +106,18 @@ async fn page_parameters_are_checked() {
             "BAD_REQUEST",
         ),
     ] {
-        let r = reply(
-            client()
-                .get(format!("{base}/api/auth/login?{query}"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let r = get(format!("{base}/api/auth/login?{query}")).await;
         assert_error(&r, status, code);
     }
-    let r = reply(
+    let r = send(
         client()
             .post(format!("{base}/api/auth/login"))
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form(&[("app", "p_l"), ("decision", "later")]))
-            .send()
-            .await
-            .unwrap(),
+            .body(form(&[("app", "p_l"), ("decision", "later")])),
     )
     .await;
     assert_error(&r, 400, "BAD_REQUEST");
-    let r = reply(
-        client()
-            .delete(format!("{base}/api/auth/login"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = send(client().delete(format!("{base}/api/auth/login"))).await;
     assert_error(&r, 405, "METHOD_NOT_ALLOWED");
 }
 
@@ -166,64 +144,39 @@ async fn approving_the_form_signs_in_and_grants_consent() {
     let page = r.text().await.unwrap();
     assert!(page.contains("Signed in as Dora &lt;script&gt;"), "{page}");
 
-    let me = reply(
-        client()
-            .get(format!("{base}/api/auth/me"))
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(me.body["user"]["displayName"], "Dora <script>");
+    let first = me(&emulator, &cookie).await;
+    assert_eq!(first.body["user"]["displayName"], "Dora <script>");
 
-    let creds = Creds {
-        cookie: Some(cookie),
-        app_token: Some(token(&emulator, "p_l").await),
-        ..Creds::default()
-    };
+    let creds = Creds::session(token(&emulator, "p_l").await, cookie);
     let r = call(&emulator, "p_l", "me", json!({}), &creds).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["data"]["displayName"], "Dora <script>");
 
     // The same name signs the same user in again.
-    let r = client()
-        .post(format!("{base}/api/auth/consent"))
-        .body(form(&[
+    let r = submit(
+        &emulator,
+        "consent",
+        &[
             ("app", "p_l"),
             ("display_name", "Dora <script>"),
             ("decision", "approve"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    let again = session_from(&r);
-    let me2 = reply(
-        client()
-            .get(format!("{base}/api/auth/me"))
-            .header("Cookie", &again)
-            .send()
-            .await
-            .unwrap(),
+        ],
     )
     .await;
-    assert_eq!(me2.body["user"]["guid"], me.body["user"]["guid"]);
+    let again = session_from(&r);
+    let second = me(&emulator, &again).await;
+    assert_eq!(second.body["user"]["guid"], first.body["user"]["guid"]);
 }
 
 #[tokio::test]
 async fn popup_mode_posts_to_the_opener() {
     let emulator = setup().await;
-    let base = emulator.base_url();
-    let r = client()
-        .post(format!("{base}/api/auth/login"))
-        .body(form(&[
-            ("app", "p_l"),
-            ("mode", "popup"),
-            ("decision", "approve"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &emulator,
+        "login",
+        &[("app", "p_l"), ("mode", "popup"), ("decision", "approve")],
+    )
+    .await;
     assert_eq!(r.status(), 200);
     session_from(&r);
     let page = r.text().await.unwrap();
@@ -233,16 +186,12 @@ async fn popup_mode_posts_to_the_opener() {
     );
     assert!(page.contains("window.close()"));
 
-    let r = client()
-        .post(format!("{base}/api/auth/login"))
-        .body(form(&[
-            ("app", "p_l"),
-            ("mode", "popup"),
-            ("decision", "deny"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &emulator,
+        "login",
+        &[("app", "p_l"), ("mode", "popup"), ("decision", "deny")],
+    )
+    .await;
     assert!(r.headers().get("set-cookie").is_none());
     let page = r.text().await.unwrap();
     assert!(page.contains(r#"status:"denied""#), "{page}");
@@ -262,14 +211,10 @@ async fn auto_switch_decides_at_once() {
     assert_eq!(r.status(), 200);
     let cookie = session_from(&r);
     assert!(r.text().await.unwrap().contains(r#"status:"success""#));
-    let status = reply(
-        client()
-            .get(format!("{base}/api/p_l/auth/status?permissions=5"))
-            .header("X-App-Token", token(&emulator, "p_l").await)
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
+    let app_token = token(&emulator, "p_l").await;
+    let status = get_with(
+        format!("{base}/api/p_l/auth/status?permissions=5"),
+        &[("X-App-Token", &app_token), ("Cookie", &cookie)],
     )
     .await;
     assert_eq!(status.body["authenticated"], true);
@@ -286,16 +231,8 @@ async fn auto_switch_decides_at_once() {
         .await
         .unwrap();
     let second = session_from(&r);
-    let me = reply(
-        client()
-            .get(format!("{base}/api/auth/me"))
-            .header("Cookie", &second)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(me.body["user"]["displayName"], "Eve Example");
+    let r = me(&emulator, &second).await;
+    assert_eq!(r.body["user"]["displayName"], "Eve Example");
 
     let r = client()
         .get(format!(
@@ -313,16 +250,12 @@ async fn return_url_redirects_only_to_gipity_hosts() {
     let emulator = setup().await;
     let base = emulator.base_url();
     let back = "https://app.gipity.ai/alice/shop/?tab=1";
-    let r = client()
-        .post(format!("{base}/api/auth/login"))
-        .body(form(&[
-            ("app", "p_l"),
-            ("return", back),
-            ("decision", "approve"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let r = submit(
+        &emulator,
+        "login",
+        &[("app", "p_l"), ("return", back), ("decision", "approve")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], back);
     session_from(&r);
@@ -346,16 +279,12 @@ async fn return_url_redirects_only_to_gipity_hosts() {
         "javascript:alert(1)",
     ] {
         let r = reply(
-            client()
-                .post(format!("{base}/api/auth/login"))
-                .body(form(&[
-                    ("app", "p_l"),
-                    ("return", bad),
-                    ("decision", "approve"),
-                ]))
-                .send()
-                .await
-                .unwrap(),
+            submit(
+                &emulator,
+                "login",
+                &[("app", "p_l"), ("return", bad), ("decision", "approve")],
+            )
+            .await,
         )
         .await;
         assert_error(&r, 400, "BAD_REQUEST");
@@ -366,7 +295,7 @@ async fn return_url_redirects_only_to_gipity_hosts() {
 #[tokio::test]
 async fn the_login_url_from_an_error_works_in_a_browser_flow() {
     let emulator = setup().await;
-    let r = call(&emulator, "p_l", "me", json!({}), &Creds::default()).await;
+    let r = call_anonymously(&emulator, "p_l", "me", json!({})).await;
     let login = r.body["error"]["loginUrl"].as_str().unwrap().to_owned();
     let r = client()
         .get(format!("{login}&mode=popup&auto=approve&user=Finn"))
@@ -374,11 +303,7 @@ async fn the_login_url_from_an_error_works_in_a_browser_flow() {
         .await
         .unwrap();
     let cookie = session_from(&r);
-    let creds = Creds {
-        cookie: Some(cookie),
-        app_token: Some(token(&emulator, "p_l").await),
-        ..Creds::default()
-    };
+    let creds = Creds::session(token(&emulator, "p_l").await, cookie);
     let r = call(&emulator, "p_l", "me", json!({}), &creds).await;
     assert_eq!(r.body["data"]["displayName"], "Finn");
 }

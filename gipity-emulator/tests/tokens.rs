@@ -6,7 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_error, client, mint, reply, secret, token};
+use common::{
+    assert_error, client, get, get_with, get_with_cookie, get_with_token, guest, me, mint, secret,
+    send, token,
+};
 use gipity_emulator::{AuthMode, Emulator, permissions};
 use serde_json::json;
 
@@ -51,10 +54,10 @@ async fn mint_rejects_bad_requests() {
     let url = format!("{}/api/token", emulator.base_url());
     assert_error(&mint(&emulator, "p_nope").await, 404, "APP_NOT_FOUND");
     for body in ["{", "", "{}", "{\"app\": 5}", "[\"p_a\"]"] {
-        let r = reply(client().post(&url).body(body).send().await.unwrap()).await;
+        let r = send(client().post(&url).body(body)).await;
         assert_error(&r, 400, "BAD_REQUEST");
     }
-    let r = reply(client().get(&url).send().await.unwrap()).await;
+    let r = get(&url).await;
     assert_error(&r, 405, "METHOD_NOT_ALLOWED");
     assert_eq!(r.header("allow"), Some("POST"));
     assert_eq!(emulator.counters().token_mints, 0);
@@ -69,50 +72,18 @@ async fn auth_status_reports_login_and_consent() {
     let status_url = format!("{base}/api/p_a/auth/status");
     let token = token(&emulator, "p_a").await;
 
-    let r = reply(client().get(&status_url).send().await.unwrap()).await;
+    let r = get(&status_url).await;
     assert_error(&r, 401, "APP_TOKEN_REQUIRED");
     let other = common::token(&emulator, "p_b").await;
-    let r = reply(
-        client()
-            .get(&status_url)
-            .header("X-App-Token", &other)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(&status_url, &other).await;
     assert_error(&r, 401, "INVALID_TOKEN");
-    let r = reply(
-        client()
-            .get(&status_url)
-            .header("X-App-Token", "eyJbogus")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(&status_url, "eyJbogus").await;
     assert_error(&r, 401, "INVALID_TOKEN");
-    let r = reply(
-        client()
-            .get(format!("{base}/api/p_zzz/auth/status"))
-            .header("X-App-Token", &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(format!("{base}/api/p_zzz/auth/status"), &token).await;
     assert_error(&r, 404, "APP_NOT_FOUND");
 
     // Signed out: not wrapped in `data`, with a login URL.
-    let r = reply(
-        client()
-            .get(&status_url)
-            .header("X-App-Token", &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(&status_url, &token).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["authenticated"], false);
     assert_eq!(r.body["consented"], false);
@@ -128,16 +99,8 @@ async fn auth_status_reports_login_and_consent() {
     let alice = emulator.create_user("Alice");
     let cookie = emulator.sign_in(&alice);
     let url = format!("{status_url}?permissions=5");
-    let r = reply(
-        client()
-            .get(&url)
-            .header("X-App-Token", &token)
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let signed_in = [("X-App-Token", token.as_str()), ("Cookie", cookie.as_str())];
+    let r = get_with(&url, &signed_in).await;
     assert_eq!(r.body["authenticated"], true);
     assert_eq!(r.body["consented"], false);
     assert_eq!(r.body["user"]["guid"], alice.guid.as_str());
@@ -152,53 +115,18 @@ async fn auth_status_reports_login_and_consent() {
 
     // Consent is a bit set, ORed in.
     emulator.grant_consent(&alice, "p_a", permissions::IDENTITY);
-    let r = reply(
-        client()
-            .get(&url)
-            .header("X-App-Token", &token)
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with(&url, &signed_in).await;
     assert_eq!(r.body["consented"], false);
     emulator.grant_consent(&alice, "p_a", permissions::AI);
-    let r = reply(
-        client()
-            .get(&url)
-            .header("X-App-Token", &token)
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with(&url, &signed_in).await;
     assert_eq!(r.body["consented"], true);
     assert!(r.body.get("consentUrl").is_none());
 
     emulator.revoke_consent(&alice, "p_a");
-    let r = reply(
-        client()
-            .get(&status_url)
-            .header("X-App-Token", &token)
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with(&status_url, &signed_in).await;
     assert_eq!(r.body["consented"], false);
 
-    let r = reply(
-        client()
-            .get(format!("{status_url}?permissions=lots"))
-            .header("X-App-Token", &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(format!("{status_url}?permissions=lots"), &token).await;
     assert_error(&r, 400, "BAD_REQUEST");
 }
 
@@ -210,38 +138,14 @@ async fn expired_tokens_get_token_expired() {
     emulator.expire_tokens();
     let fresh = token(&emulator, "p_a").await;
     let url = format!("{}/api/p_a/auth/status", emulator.base_url());
-    let r = reply(
-        client()
-            .get(&url)
-            .header("X-App-Token", &old)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(&url, &old).await;
     assert_error(&r, 401, "TOKEN_EXPIRED");
-    let r = reply(
-        client()
-            .get(&url)
-            .header("X-App-Token", &fresh)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(&url, &fresh).await;
     assert_eq!(r.status, 200);
 
     emulator.set_token_ttl(Duration::ZERO);
     let dead = token(&emulator, "p_a").await;
-    let r = reply(
-        client()
-            .get(&url)
-            .header("X-App-Token", &dead)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_token(&url, &dead).await;
     assert_error(&r, 401, "TOKEN_EXPIRED");
 }
 
@@ -249,45 +153,19 @@ async fn expired_tokens_get_token_expired() {
 async fn me_reads_the_session_cookie() {
     let emulator = Emulator::start().await.unwrap();
     let url = format!("{}/api/auth/me", emulator.base_url());
-    let r = reply(client().get(&url).send().await.unwrap()).await;
+    let r = get(&url).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, json!({ "user": null }));
 
     let bob = emulator.create_user("Bob");
     let cookie = emulator.sign_in(&bob);
     assert!(cookie.starts_with("gipity_session="));
-    let r = reply(
-        client()
-            .get(&url)
-            .header("Cookie", format!("theme=dark; {cookie}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = get_with_cookie(&url, &format!("theme=dark; {cookie}")).await;
     assert_eq!(r.body["user"], serde_json::to_value(&bob).unwrap());
 
     emulator.sign_out(&cookie);
-    let r = reply(
-        client()
-            .get(&url)
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.body, json!({ "user": null }));
-
-    let r = reply(
-        client()
-            .get(&url)
-            .header("Cookie", "gipity_session=forged")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    assert_eq!(me(&emulator, &cookie).await.body, json!({ "user": null }));
+    let r = me(&emulator, "gipity_session=forged").await;
     assert_eq!(r.body, json!({ "user": null }));
 }
 
@@ -296,10 +174,7 @@ async fn guest_sign_in_keeps_one_player_per_device() {
     let emulator = Emulator::start().await.unwrap();
     emulator.app("p_game");
     let url = format!("{}/api/p_game/auth/guest", emulator.base_url());
-    let post = |body: serde_json::Value| {
-        let url = url.clone();
-        async move { reply(client().post(url).json(&body).send().await.unwrap()).await }
-    };
+    let post = |body| guest(&emulator, "p_game", body);
 
     let first = post(json!({ "deviceSecret": secret('a'), "displayName": "Ann" })).await;
     assert_eq!(first.status, 200, "{:?}", first.body);
@@ -329,18 +204,10 @@ async fn guest_sign_in_keeps_one_player_per_device() {
     assert_eq!(ok.status, 200);
     let ok = post(json!({ "deviceSecret": "y".repeat(256) })).await;
     assert_eq!(ok.status, 200);
-    let r = reply(client().post(&url).body("{oops").send().await.unwrap()).await;
+    let r = send(client().post(&url).body("{oops")).await;
     assert_error(&r, 400, "BAD_REQUEST");
 
-    let r = reply(
-        client()
-            .post(format!("{}/api/p_none/auth/guest", emulator.base_url()))
-            .json(&json!({ "deviceSecret": secret('a') }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = guest(&emulator, "p_none", json!({ "deviceSecret": secret('a') })).await;
     assert_error(&r, 404, "APP_NOT_FOUND");
 
     emulator.app("p_game").set_auth_mode(AuthMode::Gipity);
@@ -360,31 +227,13 @@ async fn guest_sign_in_keeps_one_player_per_device() {
 #[tokio::test]
 async fn the_first_live_session_cookie_counts() {
     let emulator = Emulator::start().await.unwrap();
-    let url = format!("{}/api/auth/me", emulator.base_url());
     let gus = emulator.create_user("Gus");
     let cookie = emulator.sign_in(&gus);
-    let r = reply(
-        client()
-            .get(&url)
-            .header("Cookie", format!("gipity_session=stale; {cookie}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = me(&emulator, &format!("gipity_session=stale; {cookie}")).await;
     assert_eq!(r.body["user"]["displayName"], "Gus");
     // `sign_out` also takes a full Set-Cookie line.
     emulator.sign_out(&format!("{cookie}; Path=/; HttpOnly"));
-    let r = reply(
-        client()
-            .get(&url)
-            .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert!(r.body["user"].is_null());
+    assert!(me(&emulator, &cookie).await.body["user"].is_null());
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{APP, builder, emulator, login_handler, session_client};
+use common::{APP, assert_challenge, builder, call_err, emulator, login_client, session_client};
 use gipity_runtime::{
     AuthOutcome, AuthStatus, Challenge, ChallengeKind, CookieJar, Credentials, Error, Permissions,
 };
@@ -20,20 +20,8 @@ async fn login_required_without_handler_carries_the_challenge() {
         .return_url(format!("{}/app/", emu.base_url()))
         .build()
         .unwrap();
-    let err = client
-        .call::<Value, _>("whoami", &json!({}))
-        .await
-        .unwrap_err();
-    let Error::LoginRequired(challenge) = &err else {
-        panic!("expected LoginRequired, got {err:?}");
-    };
-    assert_eq!(challenge.kind(), ChallengeKind::Login);
-    assert!(
-        challenge
-            .url()
-            .as_str()
-            .starts_with(&format!("{}/api/auth/login?", emu.base_url()))
-    );
+    let err = call_err(&client, "whoami").await;
+    let challenge = assert_challenge(&emu, &err, ChallengeKind::Login);
     assert!(
         challenge
             .url()
@@ -61,14 +49,8 @@ async fn login_required_without_handler_carries_the_challenge() {
 #[tokio::test]
 async fn handler_signs_in_and_the_call_is_retried_once() {
     let emu = emulator().await;
-    let jar = CookieJar::new();
     let user = emu.create_user("Carol");
-    let runs = Arc::new(AtomicUsize::new(0));
-    let client = builder(&emu)
-        .credentials(Credentials::session_with_jar(jar.clone()))
-        .on_auth_required(login_handler(&emu, jar, user.clone(), runs.clone()))
-        .build()
-        .unwrap();
+    let (client, runs) = login_client(&emu, CookieJar::new(), user.clone());
     let me: Value = client.call("whoami", &json!({})).await.unwrap();
     assert_eq!(me["guid"], json!(user.guid));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
@@ -82,14 +64,7 @@ async fn handler_signs_in_and_the_call_is_retried_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_share_one_interaction() {
     let emu = emulator().await;
-    let jar = CookieJar::new();
-    let user = emu.create_user("Dan");
-    let runs = Arc::new(AtomicUsize::new(0));
-    let client = builder(&emu)
-        .credentials(Credentials::session_with_jar(jar.clone()))
-        .on_auth_required(login_handler(&emu, jar, user, runs.clone()))
-        .build()
-        .unwrap();
+    let (client, runs) = login_client(&emu, CookieJar::new(), emu.create_user("Dan"));
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let client = client.clone();
@@ -114,10 +89,7 @@ async fn refused_login_is_a_typed_error_with_the_outcome() {
         .on_auth_required(|_: Challenge| async { AuthOutcome::Denied })
         .build()
         .unwrap();
-    let err = client
-        .call::<Value, _>("whoami", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "whoami").await;
     let Error::LoginRequired(challenge) = err else {
         panic!("expected LoginRequired");
     };
@@ -141,10 +113,7 @@ async fn handler_that_claims_success_without_signing_in_is_not_looped() {
         })
         .build()
         .unwrap();
-    let err = client
-        .call::<Value, _>("whoami", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "whoami").await;
     assert!(matches!(err, Error::LoginRequired(_)));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     assert_eq!(emu.calls(APP, "whoami"), 2, "one retry, then the error");
@@ -161,11 +130,8 @@ async fn consent_required_then_granted() {
         .build()
         .unwrap();
     // `ai` needs IDENTITY | AI: without a handler the consent challenge comes back.
-    let err = client.call::<Value, _>("ai", &json!({})).await.unwrap_err();
-    let Error::ConsentRequired(challenge) = &err else {
-        panic!("expected ConsentRequired, got {err:?}");
-    };
-    assert_eq!(challenge.kind(), ChallengeKind::Consent);
+    let err = call_err(&client, "ai").await;
+    let challenge = assert_challenge(&emu, &err, ChallengeKind::Consent);
     assert!(
         challenge
             .url()
@@ -174,12 +140,7 @@ async fn consent_required_then_granted() {
     );
     assert_eq!(err.status(), Some(403));
 
-    let runs = Arc::new(AtomicUsize::new(0));
-    let client = builder(&emu)
-        .credentials(Credentials::session_with_jar(jar.clone()))
-        .on_auth_required(login_handler(&emu, jar, user, runs.clone()))
-        .build()
-        .unwrap();
+    let (client, runs) = login_client(&emu, jar, user);
     let v: String = client.call("ai", &json!({})).await.unwrap();
     assert_eq!(v, "ai result");
     assert_eq!(runs.load(Ordering::SeqCst), 1);
@@ -194,7 +155,7 @@ async fn consent_refused_is_a_typed_error() {
         .on_auth_required(|_: Challenge| async { AuthOutcome::Denied })
         .build()
         .unwrap();
-    let err = client.call::<Value, _>("ai", &json!({})).await.unwrap_err();
+    let err = call_err(&client, "ai").await;
     let Error::ConsentRequired(challenge) = err else {
         panic!("expected ConsentRequired");
     };
@@ -250,10 +211,7 @@ async fn auth_status_and_me() {
 async fn member_functions_need_membership() {
     let emu = emulator().await;
     let (client, user) = common::signed_in_client(&emu);
-    let err = client
-        .call::<Value, _>("secret", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "secret").await;
     assert_eq!(err.status(), Some(403));
     assert_eq!(err.code(), Some("FORBIDDEN"));
     emu.app(APP).add_member(&user);

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{APP, builder, emulator, session_client, signed_in_client};
+use common::{
+    APP, assert_http_error, builder, call_err, emulator, session_client, signed_in_client,
+};
 use gipity_emulator::{Auth, Fault, Target, Times};
 use gipity_runtime::{Client, Credentials, Error, RemoteFunction};
 use serde::Deserialize;
@@ -109,22 +111,8 @@ async fn hostile_function_names_fail_before_any_request() {
 #[tokio::test]
 async fn function_error_envelope_becomes_http_error() {
     let emu = emulator().await;
-    let err = session_client(&emu)
-        .call::<Value, _>("boom", &json!({}))
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Http {
-            status,
-            code,
-            message,
-        } => {
-            assert_eq!(*status, 500);
-            assert_eq!(code.as_deref(), Some("FUNCTION_ERROR"));
-            assert_eq!(message.as_deref(), Some("kaboom"));
-        }
-        other => panic!("expected an http error, got {other:?}"),
-    }
+    let err = call_err(&session_client(&emu), "boom").await;
+    assert_http_error(&err, 500, "FUNCTION_ERROR", "kaboom");
     assert_eq!(err.code(), Some("FUNCTION_ERROR"));
     assert!(!err.is_retryable());
 }
@@ -132,10 +120,7 @@ async fn function_error_envelope_becomes_http_error() {
 #[tokio::test]
 async fn unknown_function_is_404() {
     let emu = emulator().await;
-    let err = session_client(&emu)
-        .call::<Value, _>("missing", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&session_client(&emu), "missing").await;
     assert_eq!(err.status(), Some(404));
     assert_eq!(err.code(), Some("FUNCTION_NOT_FOUND"));
 }

@@ -7,11 +7,13 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{APP, builder, emulator, login_handler, session_client, signed_in_client};
+use common::{
+    APP, assert_challenge, assert_http_error, builder, call_err, emulator, login_client,
+    session_client, signed_in_client, token_requests, unavailable,
+};
 use gipity_emulator::{Auth, Emulator, Fault, Target, Times};
 use gipity_runtime::{
     AuthOutcome, Challenge, ChallengeKind, CookieJar, CredentialKind, Credentials,
@@ -26,14 +28,6 @@ fn inject(emu: &Emulator, function: &str, fault: Fault, times: Times) {
 /// Requests that reached `function`, and executions of it.
 fn seen(emu: &Emulator, function: &str) -> (u64, u64) {
     (emu.calls(APP, function), emu.executions(APP, function))
-}
-
-/// Requests to `POST /api/token`, minted or not.
-fn token_requests(emu: &Emulator) -> usize {
-    emu.requests()
-        .iter()
-        .filter(|r| r.path == "/api/token")
-        .count()
 }
 
 /// `Counters::body_bytes_sent` once the server has stopped sending.
@@ -53,20 +47,9 @@ async fn settled_body_bytes(emu: &Emulator) -> u64 {
 #[tokio::test]
 async fn token_endpoint_5xx_fails_closed() {
     let emu = emulator().await;
-    emu.inject(
-        Target::Token,
-        Fault::Status {
-            status: 503,
-            code: "UNAVAILABLE".into(),
-            message: "down for maintenance".into(),
-        },
-        Times::Once,
-    );
+    emu.inject(Target::Token, unavailable(), Times::Once);
     let client = session_client(&emu);
-    let err = client
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "echo").await;
     match &err {
         Error::CredentialUnavailable {
             credential: CredentialKind::AppToken,
@@ -105,10 +88,7 @@ async fn token_endpoint_slower_than_the_timeout() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = client
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "echo").await;
     assert!(
         started.elapsed() < Duration::from_millis(900),
         "gave up at the timeout, not when the server answered: {:?}",
@@ -138,50 +118,15 @@ async fn function_5xx_with_the_error_envelope() {
     let emu = emulator().await;
     let client = session_client(&emu);
     // A platform 503 in front of the function: the function never ran.
-    inject(
-        &emu,
-        "echo",
-        Fault::Status {
-            status: 503,
-            code: "UNAVAILABLE".into(),
-            message: "down for maintenance".into(),
-        },
-        Times::Once,
-    );
-    let err = client
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Http {
-            status: 503,
-            code,
-            message,
-        } => {
-            assert_eq!(code.as_deref(), Some("UNAVAILABLE"));
-            assert_eq!(message.as_deref(), Some("down for maintenance"));
-        }
-        other => panic!("{other:?}"),
-    }
+    inject(&emu, "echo", unavailable(), Times::Once);
+    let err = call_err(&client, "echo").await;
+    assert_http_error(&err, 503, "UNAVAILABLE", "down for maintenance");
     assert!(err.is_retryable());
     assert_eq!(seen(&emu, "echo"), (1, 0), "a 5xx is not retried");
 
     // The function ran and threw: a 500 that must never be retried.
-    let err = client
-        .call::<Value, _>("boom", &json!({}))
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Http {
-            status: 500,
-            code,
-            message,
-        } => {
-            assert_eq!(code.as_deref(), Some("FUNCTION_ERROR"));
-            assert_eq!(message.as_deref(), Some("kaboom"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let err = call_err(&client, "boom").await;
+    assert_http_error(&err, 500, "FUNCTION_ERROR", "kaboom");
     assert!(!err.is_retryable());
     assert_eq!(seen(&emu, "boom"), (1, 1), "executed once, not retried");
 }
@@ -190,10 +135,7 @@ async fn function_5xx_with_the_error_envelope() {
 async fn html_502_page() {
     let emu = emulator().await;
     inject(&emu, "echo", Fault::HtmlBadGateway, Times::Once);
-    let err = session_client(&emu)
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&session_client(&emu), "echo").await;
     match &err {
         Error::Decode {
             status: 502,
@@ -213,10 +155,7 @@ async fn html_502_page() {
 async fn malformed_json() {
     let emu = emulator().await;
     inject(&emu, "echo", Fault::MalformedJson, Times::Once);
-    let err = session_client(&emu)
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&session_client(&emu), "echo").await;
     match &err {
         Error::Decode {
             status: 200,
@@ -236,10 +175,7 @@ async fn malformed_json() {
 async fn truncated_body() {
     let emu = emulator().await;
     inject(&emu, "echo", Fault::Truncated, Times::Once);
-    let err = session_client(&emu)
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&session_client(&emu), "echo").await;
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(seen(&emu, "echo"), (1, 0), "not retried");
@@ -250,10 +186,7 @@ async fn connection_reset_mid_response() {
     let emu = emulator().await;
     inject(&emu, "echo", Fault::ResetConnection, Times::Once);
     let client = session_client(&emu);
-    let err = client
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "echo").await;
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(seen(&emu, "echo"), (1, 0), "not retried");
@@ -298,35 +231,12 @@ async fn function_slower_than_the_call_timeout() {
 async fn login_required_401() {
     let emu = emulator().await;
     // No handler: the typed error with the challenge, after one request.
-    let err = session_client(&emu)
-        .call::<Value, _>("whoami", &json!({}))
-        .await
-        .unwrap_err();
-    let Error::LoginRequired(challenge) = &err else {
-        panic!("{err:?}");
-    };
-    assert_eq!(challenge.kind(), ChallengeKind::Login);
-    assert!(
-        challenge
-            .url()
-            .as_str()
-            .starts_with(&format!("{}/api/auth/login?", emu.base_url()))
-    );
+    let err = call_err(&session_client(&emu), "whoami").await;
+    assert_challenge(&emu, &err, ChallengeKind::Login);
     assert_eq!(seen(&emu, "whoami"), (1, 0));
 
     // A handler that signs in: exactly one retry.
-    let jar = CookieJar::new();
-    let runs = Arc::new(AtomicUsize::new(0));
-    let client = builder(&emu)
-        .credentials(Credentials::session_with_jar(jar.clone()))
-        .on_auth_required(login_handler(
-            &emu,
-            jar,
-            emu.create_user("Lena"),
-            runs.clone(),
-        ))
-        .build()
-        .unwrap();
+    let (client, runs) = login_client(&emu, CookieJar::new(), emu.create_user("Lena"));
     let me: Value = client.call("whoami", &json!({})).await.unwrap();
     assert_eq!(me["displayName"], json!("Lena"));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
@@ -338,17 +248,8 @@ async fn consent_required_403() {
     let emu = emulator().await;
     let (client, _) = signed_in_client(&emu);
     // `ai` needs IDENTITY | AI; the user granted IDENTITY only.
-    let err = client.call::<Value, _>("ai", &json!({})).await.unwrap_err();
-    let Error::ConsentRequired(challenge) = &err else {
-        panic!("{err:?}");
-    };
-    assert_eq!(challenge.kind(), ChallengeKind::Consent);
-    assert!(
-        challenge
-            .url()
-            .as_str()
-            .starts_with(&format!("{}/api/auth/consent?", emu.base_url()))
-    );
+    let err = call_err(&client, "ai").await;
+    assert_challenge(&emu, &err, ChallengeKind::Consent);
     assert_eq!(err.status(), Some(403));
     assert_eq!(seen(&emu, "ai"), (1, 0));
 
@@ -360,7 +261,7 @@ async fn consent_required_403() {
         .on_auth_required(|_: Challenge| async { AuthOutcome::Denied })
         .build()
         .unwrap();
-    let err = client.call::<Value, _>("ai", &json!({})).await.unwrap_err();
+    let err = call_err(&client, "ai").await;
     let Error::ConsentRequired(challenge) = &err else {
         panic!("{err:?}");
     };
@@ -426,10 +327,7 @@ async fn rate_limited_429_with_retry_after() {
         Times::Once,
     );
     let started = Instant::now();
-    let err = client
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "echo").await;
     assert!(started.elapsed() < Duration::from_secs(1));
     assert!(
         matches!(err, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(3600)),
@@ -440,7 +338,7 @@ async fn rate_limited_429_with_retry_after() {
 }
 
 #[tokio::test]
-async fn response_over_the_default_body_limit_is_cut_while_streaming() {
+async fn response_over_the_body_limit_is_refused() {
     const MIB: u64 = 1024 * 1024;
     assert_eq!(DEFAULT_MAX_RESPONSE_BYTES, 16 * MIB);
     let emu = emulator().await;
@@ -454,10 +352,7 @@ async fn response_over_the_default_body_limit_is_cut_while_streaming() {
         Fault::StreamedBody(256 * MIB as usize),
         Times::Once,
     );
-    let err = client
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "echo").await;
     assert!(
         matches!(
             err,
@@ -485,10 +380,7 @@ async fn response_over_the_default_body_limit_is_cut_while_streaming() {
         Fault::LargeBody(64 * MIB as usize),
         Times::Once,
     );
-    let err = client
-        .call::<Value, _>("echo", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "echo").await;
     assert!(matches!(err, Error::BodyTooLarge { .. }), "{err:?}");
     let sent = settled_body_bytes(&emu).await - before;
     println!("64 MiB body with Content-Length: the server sent {sent} bytes");
@@ -511,4 +403,22 @@ async fn response_over_the_default_body_limit_is_cut_while_streaming() {
         2 * MIB - 11,
         "the body minus `{{\"data\":\"\"}}`"
     );
+
+    // A limit set on the builder is the one enforced, both ways.
+    let client = builder(&emu).max_response_bytes(64 * 1024).build().unwrap();
+    inject(&emu, "echo", Fault::LargeBody(256 * 1024), Times::Once);
+    let err = call_err(&client, "echo").await;
+    assert!(
+        matches!(
+            err,
+            Error::BodyTooLarge {
+                status: 200,
+                limit: 65536
+            }
+        ),
+        "{err:?}"
+    );
+    inject(&emu, "echo", Fault::LargeBody(32 * 1024), Times::Once);
+    let v: String = client.call("echo", &json!({})).await.unwrap();
+    assert!(v.len() >= 30 * 1024);
 }

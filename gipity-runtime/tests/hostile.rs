@@ -15,7 +15,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{APP, builder, emulator, session_client};
+use common::{APP, builder, call_err, emulator, session_client};
 use gipity_emulator::{Emulator, Fault, Target, Times};
 use gipity_runtime::{
     AuthOutcome, Challenge, Client, Credentials, Error, Permissions, RemoteFunction, Url,
@@ -122,10 +122,7 @@ const ALLOWED_RETURN_URLS: [&str; 6] = [
 async fn hostile_return_urls_are_refused_and_gipity_pages_accepted() {
     let emu = emulator().await;
     // A challenge to build redirect URLs from (`Challenge::redirect_url_to`).
-    let err = session_client(&emu)
-        .call::<Value, _>("whoami", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&session_client(&emu), "whoami").await;
     let challenge = err.challenge().unwrap().clone();
     let requests_before = emu.counters().http_requests;
 
@@ -426,10 +423,7 @@ async fn foreign_login_and_consent_urls_are_rebuilt_on_the_api_origin() {
     let foreign = foreign_challenge_urls(&base);
     for url in &foreign {
         challenge_fault(&emu, "whoami", false, url);
-        let err = client
-            .call::<Value, _>("whoami", &json!({}))
-            .await
-            .unwrap_err();
+        let err = call_err(&client, "whoami").await;
         let Error::LoginRequired(challenge) = &err else {
             panic!("{url:?}: {err:?}");
         };
@@ -461,10 +455,7 @@ async fn foreign_login_and_consent_urls_are_rebuilt_on_the_api_origin() {
     // A URL on the API origin under /api/auth/ is used as given.
     let own = format!("{base}/api/auth/login?app={APP}&permissions=1&hint=from-server");
     challenge_fault(&emu, "whoami", false, &own);
-    let err = client
-        .call::<Value, _>("whoami", &json!({}))
-        .await
-        .unwrap_err();
+    let err = call_err(&client, "whoami").await;
     assert_eq!(err.challenge().unwrap().url().as_str(), own);
 
     // The auth handler is given the rebuilt URL, which works: the call is retried once.
@@ -528,10 +519,7 @@ async fn hostile_error_envelopes_stay_short_and_redacted() {
             },
             Times::Once,
         );
-        let err = client
-            .call::<Value, _>("echo", &json!({}))
-            .await
-            .unwrap_err();
+        let err = call_err(&client, "echo").await;
         let Error::Http { code, message, .. } = &err else {
             panic!("{err:?}");
         };
@@ -563,10 +551,7 @@ async fn hostile_error_envelopes_stay_short_and_redacted() {
             },
             Times::Once,
         );
-        let err = client
-            .call::<Value, _>("echo", &json!({}))
-            .await
-            .unwrap_err();
+        let err = call_err(&client, "echo").await;
         assert_eq!(err.code(), Some(shown), "{code}");
     }
     assert_eq!(emu.executions(APP, "echo"), 0);

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{APP, builder, emulator, login_handler, session_client, signed_in_client};
+use common::{APP, builder, emulator, login_client, session_client, signed_in_client};
 use gipity_emulator::{Auth, Fault, Target, Times};
 use gipity_runtime::{CookieJar, CredentialKind, Credentials, Error, Result};
 use serde::{Deserialize, Serialize};
@@ -253,14 +252,8 @@ async fn user_functions_work_for_a_signed_in_user() {
 #[tokio::test]
 async fn login_required_goes_to_the_handler_and_is_retried_once() {
     let emu = emulator().await;
-    let jar = CookieJar::new();
     let user = emu.create_user("Erin");
-    let runs = Arc::new(AtomicUsize::new(0));
-    let client = builder(&emu)
-        .credentials(Credentials::session_with_jar(jar.clone()))
-        .on_auth_required(login_handler(&emu, jar, user.clone(), runs.clone()))
-        .build()
-        .unwrap();
+    let (client, runs) = login_client(&emu, CookieJar::new(), user.clone());
     let me = client.scope(whoami()).await.unwrap();
     assert_eq!(me["guid"], json!(user.guid));
     assert_eq!(runs.load(Ordering::SeqCst), 1);

@@ -5,8 +5,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use gipity_emulator::{Auth, Call, Emulator, FnError};
-use gipity_runtime::{AuthOutcome, Challenge, Client, ClientBuilder, Credentials};
+use gipity_emulator::{Auth, Call, Emulator, Fault, FnError};
+use gipity_runtime::{
+    AuthOutcome, Challenge, ChallengeKind, Client, ClientBuilder, CookieJar, Credentials, Error,
+};
 use serde_json::{Value, json};
 
 pub const APP: &str = "p_test";
@@ -24,6 +26,15 @@ pub async fn emulator() -> Emulator {
     app.function_with_permissions("ai", Auth::User, 5, |_| Ok(json!("ai result")));
     app.function("boom", Auth::Public, |_| Err(FnError("kaboom".into())));
     emu
+}
+
+/// A platform 503 `UNAVAILABLE`, "down for maintenance".
+pub fn unavailable() -> Fault {
+    Fault::Status {
+        status: 503,
+        code: "UNAVAILABLE".into(),
+        message: "down for maintenance".into(),
+    }
 }
 
 /// A client builder for `p_test` on `emu`.
@@ -75,4 +86,72 @@ pub fn login_handler(
             }
         })
     }
+}
+
+/// A session client whose auth handler signs `user` in through the emulator's login page,
+/// and the count of the handler's runs.
+pub fn login_client(
+    emu: &Emulator,
+    jar: CookieJar,
+    user: gipity_emulator::User,
+) -> (Client, Arc<AtomicUsize>) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let client = builder(emu)
+        .credentials(Credentials::session_with_jar(jar.clone()))
+        .on_auth_required(login_handler(emu, jar, user, runs.clone()))
+        .build()
+        .expect("client builds");
+    (client, runs)
+}
+
+/// Calls `function` with `{}`; the call must fail.
+pub async fn call_err(client: &Client, function: &str) -> Error {
+    client
+        .call::<Value, _>(function, &json!({}))
+        .await
+        .unwrap_err()
+}
+
+/// Requests to `POST /api/token`, minted or not.
+pub fn token_requests(emu: &Emulator) -> usize {
+    emu.requests()
+        .iter()
+        .filter(|r| r.path == "/api/token")
+        .count()
+}
+
+/// Asserts an `Error::Http` with this status, code and message.
+pub fn assert_http_error(err: &Error, status: u16, code: &str, message: &str) {
+    match err {
+        Error::Http {
+            status: actual,
+            code: actual_code,
+            message: actual_message,
+        } => {
+            assert_eq!(*actual, status, "{err:?}");
+            assert_eq!(actual_code.as_deref(), Some(code));
+            assert_eq!(actual_message.as_deref(), Some(message));
+        }
+        other => panic!("expected an http error, got {other:?}"),
+    }
+}
+
+/// Asserts the error of this `kind` whose challenge points at the emulator's page, and
+/// returns the challenge.
+pub fn assert_challenge<'e>(emu: &Emulator, err: &'e Error, kind: ChallengeKind) -> &'e Challenge {
+    let (challenge, page) = match (err, kind) {
+        (Error::LoginRequired(challenge), ChallengeKind::Login) => (challenge, "login"),
+        (Error::ConsentRequired(challenge), ChallengeKind::Consent) => (challenge, "consent"),
+        _ => panic!("expected a {kind:?} challenge, got {err:?}"),
+    };
+    assert_eq!(challenge.kind(), kind);
+    assert!(
+        challenge
+            .url()
+            .as_str()
+            .starts_with(&format!("{}/api/auth/{page}?", emu.base_url())),
+        "{}",
+        challenge.url()
+    );
+    challenge
 }
