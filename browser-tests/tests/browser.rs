@@ -69,7 +69,7 @@ async fn fresh(decision: &str) {
 fn client(handler: Option<PopupHandler>) -> Client {
     let builder = Client::builder(APP).base_url(API);
     match handler {
-        Some(handler) => builder.on_auth_required(handler),
+        Some(handler) => builder.auth_handler(handler),
         None => builder,
     }
     .build()
@@ -136,7 +136,7 @@ async fn consent_popup_success() {
 async fn denied_popup_is_a_typed_error() {
     fresh("deny").await;
     let err = client(Some(popup()))
-        .call::<Value, _>("whoami", &json!({}))
+        .call::<Value>("whoami", &json!({}))
         .await
         .unwrap_err();
     let Error::LoginRequired(challenge) = err else {
@@ -149,7 +149,7 @@ async fn denied_popup_is_a_typed_error() {
 async fn closed_popup_is_cancelled() {
     fresh("close").await;
     let err = client(Some(popup()))
-        .call::<Value, _>("whoami", &json!({}))
+        .call::<Value>("whoami", &json!({}))
         .await
         .unwrap_err();
     assert_eq!(
@@ -165,10 +165,7 @@ async fn blocked_popup_then_resumed_from_the_challenge() {
     // The default handler requires a user gesture; a test has none, so it reports Blocked
     // without opening anything.
     let client = client(Some(PopupHandler::new()));
-    let err = client
-        .call::<User, _>("whoami", &json!({}))
-        .await
-        .unwrap_err();
+    let err = client.call::<User>("whoami", &json!({})).await.unwrap_err();
     let Error::LoginRequired(challenge) = err else {
         panic!("expected LoginRequired, got {err:?}");
     };
@@ -190,9 +187,9 @@ async fn concurrent_calls_share_one_popup() {
     let client = client(Some(popup()));
     let body = json!({});
     let (a, b, c) = tokio::join!(
-        client.call::<User, _>("whoami", &body),
-        client.call::<User, _>("whoami", &body),
-        client.call::<User, _>("whoami", &body),
+        client.call::<User>("whoami", &body),
+        client.call::<User>("whoami", &body),
+        client.call::<User>("whoami", &body),
     );
     assert!(a.is_ok() && b.is_ok() && c.is_ok());
     assert_eq!(
@@ -252,7 +249,7 @@ async fn timeout_aborts_the_fetch() {
     let slow = RemoteFunction::new("slow").timeout(Duration::from_millis(300));
     let started = web_time::Instant::now();
     let err = client(None)
-        .call_function::<Value, _>(&slow, &json!({"ms": 3000}))
+        .call_function::<Value>(&slow, &json!({"ms": 3000}))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
@@ -266,7 +263,7 @@ async fn timeout_aborts_the_fetch() {
 async fn redirect_url_returns_only_to_allowed_hosts() {
     fresh("none").await;
     let err = client(None)
-        .call::<Value, _>("whoami", &json!({}))
+        .call::<Value>("whoami", &json!({}))
         .await
         .unwrap_err();
     let challenge = err.challenge().unwrap();

@@ -18,10 +18,11 @@ pub(crate) fn function(cx: &Ctxt, function: &Function) {
 }
 
 /// Rule: the remote name (given, or the fn's own) is a safe URL path segment: 1 to 128 ASCII
-/// letters, digits, `_`, `.` and `-`, starting with a letter or digit, without `..`.
+/// letters, digits, `_`, `.` and `-`, starting with a letter or digit, without `..` (the rule of
+/// `gipity-shared`, which the runtime applies at run time too).
 fn check_remote_name(cx: &Ctxt, function: &Function) {
     let name = &function.remote.value;
-    let Some(problem) = remote_name_problem(name) else {
+    let Err(problem) = gipity_shared::check_function_name(name) else {
         return;
     };
     let message = if function.remote.explicit {
@@ -33,36 +34,6 @@ fn check_remote_name(cx: &Ctxt, function: &Function) {
         )
     };
     cx.error_at(function.remote.span, message);
-}
-
-/// Why `name` is not a safe function name, or `None` if it is one. The runtime checks the
-/// same rule at run time; checking it here turns a failed call into a compile error.
-pub(crate) fn remote_name_problem(name: &str) -> Option<String> {
-    const MAX: usize = 128;
-    if name.is_empty() {
-        return Some("it is empty".to_owned());
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
-    {
-        return Some(format!(
-            "{bad:?} is not allowed; use ASCII letters, digits, `_`, `.` and `-`"
-        ));
-    }
-    if name.len() > MAX {
-        return Some(format!(
-            "it is {} characters long; the limit is {MAX}",
-            name.len()
-        ));
-    }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Some("it must start with an ASCII letter or digit".to_owned());
-    }
-    if name.contains("..") {
-        return Some("it must not contain `..`".to_owned());
-    }
-    None
 }
 
 /// Rule: no two parameters map to the same JSON key (after `rename_all` and `rename`).
@@ -119,42 +90,6 @@ mod tests {
             errors.extend(messages(cx));
         }
         errors
-    }
-
-    #[test]
-    fn remote_names() {
-        for ok in ["get-items", "a", "v1.2_x-y", "0", &"a".repeat(128)] {
-            assert_eq!(remote_name_problem(ok), None, "{ok}");
-        }
-        let cases = [
-            ("", "it is empty"),
-            ("a..b", "it must not contain `..`"),
-            ("-a", "it must start with an ASCII letter or digit"),
-            (".hidden", "it must start with an ASCII letter or digit"),
-            (
-                "a b",
-                "' ' is not allowed; use ASCII letters, digits, `_`, `.` and `-`",
-            ),
-            (
-                "a/b",
-                "'/' is not allowed; use ASCII letters, digits, `_`, `.` and `-`",
-            ),
-            (
-                "café",
-                "'é' is not allowed; use ASCII letters, digits, `_`, `.` and `-`",
-            ),
-        ];
-        for (name, problem) in cases {
-            assert_eq!(
-                remote_name_problem(name).as_deref(),
-                Some(problem),
-                "{name}"
-            );
-        }
-        assert_eq!(
-            remote_name_problem(&"a".repeat(129)).as_deref(),
-            Some("it is 129 characters long; the limit is 128")
-        );
     }
 
     #[test]

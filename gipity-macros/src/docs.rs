@@ -172,6 +172,21 @@ pub(crate) fn call_method(function: &Function) -> Vec<String> {
     indent(lines)
 }
 
+/// The doc of the generated `call_with` method.
+pub(crate) fn call_with_method(function: &Function) -> Vec<String> {
+    let links = Links::new(function);
+    let mut lines = vec![format!(
+        "Calls [`{}`] with these arguments through `client`, with `options` for this one \
+             call (a timeout, a request id); they win over options scoped with `CallOptions::scope`.",
+        function.sig.ident
+    )];
+    lines.extend(errors_section(format!(
+        "Fails with the {} of the call: {CAUSES}.",
+        links.to("Error")
+    )));
+    indent(lines)
+}
+
 /// The doc of one field of the arguments struct.
 pub(crate) fn field(param: &Param) -> String {
     let ident = &param.ident;

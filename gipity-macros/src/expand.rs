@@ -62,6 +62,7 @@ fn parse_options(cx: &Ctxt, args: TokenStream, site: Site) -> Options {
 // Output: pub struct GetItemsArgs<'a> { pub category: &'a str }  (Serialize)
 //         impl GetItemsArgs<'_> {
 //             pub fn call(&self, client: &Client) -> impl Future<Output = Result<Vec<Item>>>
+//             pub fn call_with(&self, client: &Client, options: &CallOptions) -> impl Future<..>
 //         }
 //         impl Debug for GetItemsArgs<'_>
 //         pub async fn get_items(category: &str) -> Result<Vec<Item>> {
@@ -101,9 +102,11 @@ fn expand_free(stub: &Stub) -> TokenStream {
         .iter()
         .map(|param| expand_field(param, &quote!(pub), true, derive.is_some()));
     let call_docs = doc_attr(&docs::call_method(function));
+    let call_with_docs = doc_attr(&docs::call_with_method(function));
     let client = Ident::new("client", Span::mixed_site());
+    let options = Ident::new("options", Span::mixed_site());
     let descriptor = expand_descriptor(function);
-    let call_future = expand_call_future(function, &client, &quote!(self));
+    let call_future = expand_call_with_future(function, &client, &quote!(self), &options);
     let name = LitStr::new(args_ident.to_string().as_str(), args_ident.span());
     let attrs = &function.attrs;
     let stub_docs = doc_attr(&docs::stub(function, Some(args_ident)));
@@ -139,6 +142,16 @@ fn expand_free(stub: &Stub) -> TokenStream {
             pub fn call<#call_lifetime>(
                 &#call_lifetime self,
                 #client: &#call_lifetime #krate::__private::Client,
+            ) -> impl ::core::future::Future<Output = #krate::__private::Result<#data>> + #captures
+            {
+                self.call_with(#client, &#krate::__private::NO_OPTIONS)
+            }
+
+            #call_with_docs
+            pub fn call_with<#call_lifetime>(
+                &#call_lifetime self,
+                #client: &#call_lifetime #krate::__private::Client,
+                #options: &#call_lifetime #krate::__private::CallOptions,
             ) -> impl ::core::future::Future<Output = #krate::__private::Result<#data>> + #captures
             {
                 #descriptor
@@ -346,6 +359,23 @@ fn expand_call_future(function: &Function, client: &Ident, args: &TokenStream) -
     }
 }
 
+/// `call_with(client, &__GIPITY_FUNCTION, args, options)`: the future of a call with options,
+/// spanned like [`expand_call`].
+fn expand_call_with_future(
+    function: &Function,
+    client: &Ident,
+    args: &TokenStream,
+    options: &Ident,
+) -> TokenStream {
+    let krate = &function.krate;
+    let function_static = function_static();
+    let span = located(function.data.span());
+    let call = respan(quote!(#krate::__private::call_with), span);
+    quote_spanned! {span=>
+        #call(#client, &#function_static, #args, #options)
+    }
+}
+
 /// Generated doc lines as one `#[doc = ".."]` attribute, which rustdoc reads exactly as one
 /// attribute per line: fewer tokens for the macro to build and the compiler to take in.
 fn doc_attr(lines: &[String]) -> TokenStream {
@@ -536,7 +566,9 @@ mod tests {
             "impl < 'a > rt :: __private :: serde :: Serialize for GetItemsArgs < 'a > {",
             "__gipity_state . serialize_field (\"category\" , & self . category) ?",
             "impl < 'a > GetItemsArgs < 'a > {",
-            "pub fn call < '__gipity > (& '__gipity self , client : & '__gipity rt :: __private :: Client ,) -> impl :: core :: future :: Future < Output = rt :: __private :: Result < Vec < Item > >> + use < 'a , '__gipity >",
+            "pub fn call < '__gipity > (& '__gipity self , client : & '__gipity rt :: __private :: Client ,) -> impl :: core :: future :: Future < Output = rt :: __private :: Result < Vec < Item > >> + use < 'a , '__gipity > { self . call_with (client , & rt :: __private :: NO_OPTIONS) }",
+            "pub fn call_with < '__gipity > (& '__gipity self , client : & '__gipity rt :: __private :: Client , options : & '__gipity rt :: __private :: CallOptions ,) -> impl :: core :: future :: Future < Output = rt :: __private :: Result < Vec < Item > >> + use < 'a , '__gipity >",
+            "rt :: __private :: call_with (client , & __GIPITY_FUNCTION , self , options)",
             "rt :: __private :: RemoteFunction :: new (\"get-items\") . auth (rt :: __private :: Auth :: User) . timeout (:: core :: time :: Duration :: from_millis (120000u64))",
             "rt :: __private :: assert_arg :: < str > ()",
             "pub async fn get_items (category : & str) -> Result < Vec < Item > > {",

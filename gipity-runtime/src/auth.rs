@@ -7,7 +7,9 @@ use std::ops::{BitOr, BitOrAssign};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::maybe_send::{BoxFuture, MaybeSend, MaybeSendSync};
+use crate::error::Setting;
+use crate::platform::{self, BoxFuture, CookieJar, MaybeSend, MaybeSendSync, SessionStore};
+use crate::validate;
 
 /// A Gipity user, as the API describes them (`camelCase` on the wire).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,12 +196,39 @@ pub enum AuthOutcome {
 /// It carries the URL the API gave (checked to be on the API's own origin; if it was not, the
 /// runtime builds the documented `<api>/api/auth/login?app=..&permissions=..` URL instead), and
 /// builds the popup and redirect variants of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Challenge {
     pub(crate) kind: ChallengeKind,
     pub(crate) url: Url,
     pub(crate) return_url: Option<Url>,
     pub(crate) outcome: Option<AuthOutcome>,
+    /// The client's session store, so that a native handler can keep the cookie of the
+    /// sign-in it completes.
+    session: Option<SessionStore>,
+}
+
+impl PartialEq for Challenge {
+    /// Challenges are equal when they ask the same thing (kind, URLs, outcome), whichever
+    /// client's cookie jar they carry.
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.url == other.url
+            && self.return_url == other.return_url
+            && self.outcome == other.outcome
+    }
+}
+
+impl Eq for Challenge {}
+
+impl fmt::Debug for Challenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Challenge")
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("return_url", &self.return_url)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Challenge {
@@ -243,9 +272,9 @@ impl Challenge {
     /// # Errors
     /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) if `return_url` is not allowed.
     pub fn redirect_url_to(&self, return_url: &str) -> crate::Result<Url> {
-        let extra = crate::validate::is_loopback(&self.url).then_some(&self.url);
-        let return_url = crate::validate::return_url(return_url, extra)
-            .map_err(|e| crate::Error::InvalidConfig(e.0))?;
+        let extra = validate::is_loopback(&self.url).then_some(&self.url);
+        let return_url = validate::return_url(return_url, extra)
+            .map_err(|e| crate::Error::config(Setting::ReturnUrl, e.0))?;
         let mut url = self.url.clone();
         url.query_pairs_mut()
             .append_pair("return", return_url.as_str());
@@ -256,6 +285,81 @@ impl Challenge {
     #[must_use]
     pub fn outcome(&self) -> Option<AuthOutcome> {
         self.outcome
+    }
+
+    /// The cookie jar of the session client that met this challenge (native session clients
+    /// only; `None` otherwise). A native handler that completes a sign-in stores the session
+    /// cookie here, so that the retried call carries it:
+    ///
+    /// ```
+    /// use gipity_runtime::{AuthOutcome, Challenge, Client};
+    ///
+    /// let client = Client::builder("p_abc123")
+    ///     .on_auth_required(|challenge: Challenge| async move {
+    ///         // ... sign the user in at `challenge.url()`, and receive their cookie ...
+    ///         let Some(jar) = challenge.cookie_jar() else {
+    ///             return AuthOutcome::NotHandled;
+    ///         };
+    ///         jar.add("gipity_session=...; Path=/", challenge.url());
+    ///         AuthOutcome::Completed
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), gipity_runtime::Error>(())
+    /// ```
+    #[must_use]
+    pub fn cookie_jar(&self) -> Option<&CookieJar> {
+        self.session.as_ref().and_then(platform::cookie_jar)
+    }
+}
+
+/// How a client builds its challenges: from the URL the API gave when it is on the API's own
+/// origin, otherwise the documented login/consent URL built from the base URL.
+pub(crate) struct Challenges {
+    pub(crate) app: String,
+    pub(crate) base: Url,
+    pub(crate) return_url: Option<Url>,
+    pub(crate) session: Option<SessionStore>,
+}
+
+impl Challenges {
+    /// The challenge for `kind`, from `given` (a `loginUrl`/`consentUrl`) if it is safe.
+    pub(crate) fn make(
+        &self,
+        kind: ChallengeKind,
+        given: Option<&str>,
+        permissions: Permissions,
+    ) -> Challenge {
+        let url = given
+            .and_then(|given| {
+                let url = validate::challenge_url(given, &self.base);
+                if url.is_none() {
+                    tracing::warn!(?kind, "ignoring an auth URL that is not on the api origin");
+                }
+                url
+            })
+            .unwrap_or_else(|| {
+                let mut url = self.base.clone();
+                if let Ok(mut segments) = url.path_segments_mut() {
+                    let path = match kind {
+                        ChallengeKind::Login => gipity_shared::path::LOGIN,
+                        ChallengeKind::Consent => gipity_shared::path::CONSENT,
+                    };
+                    segments
+                        .pop_if_empty()
+                        .extend(path.split('/').filter(|s| !s.is_empty()));
+                }
+                url.query_pairs_mut()
+                    .append_pair("app", &self.app)
+                    .append_pair("permissions", &permissions.bits().to_string());
+                url
+            });
+        Challenge {
+            kind,
+            url,
+            return_url: self.return_url.clone(),
+            outcome: None,
+            session: self.session.clone(),
+        }
     }
 }
 

@@ -1,10 +1,24 @@
-//! What a client presents to the API, and how it holds it.
+//! What a client presents to the API, and how it holds it: the public [`Credentials`] policy,
+//! the credential resolved from it by the builder, the tokens, and their acquisition (the app
+//! token mint, the app player's sign-in, invalidation of a rejected token).
 
+use std::borrow::Cow;
 use std::fmt;
-#[cfg(not(target_arch = "wasm32"))]
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::secret::Secret;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::Serialize;
+use url::Url;
+
+use crate::auth::Auth;
+use crate::error::{CredentialKind, Error, Result, Setting};
+use crate::flight::Flight;
+use crate::platform::{self, CookieJar, SessionStore};
+use crate::secret::{self, Secret};
+use crate::transport::{Request, Transport};
+use crate::validate;
+use crate::wire::{self, Reply};
 
 /// The credential policy of a [`Client`](crate::Client). One client holds one policy.
 ///
@@ -16,13 +30,17 @@ use crate::secret::Secret;
 /// assert_eq!(format!("{creds:?}"), "Credentials::ApiKey([redacted])");
 /// ```
 #[derive(Clone)]
-pub struct Credentials(pub(crate) Kind);
+pub struct Credentials {
+    kind: Kind,
+    /// Cookies given with [`Credentials::with_cookies`] to a credential that is not a session:
+    /// `build()` refuses them rather than drop them silently.
+    stray_cookies: bool,
+}
 
 #[derive(Clone)]
-pub(crate) enum Kind {
+enum Kind {
     Session {
-        #[cfg(not(target_arch = "wasm32"))]
-        jar: CookieJar,
+        store: SessionStore,
         seed: Option<Secret>,
     },
     Player {
@@ -40,37 +58,43 @@ impl Credentials {
     /// `credentials: include`; natively the client keeps a cookie jar scoped to the API host.
     #[must_use]
     pub fn session() -> Self {
-        Self(Kind::Session {
-            #[cfg(not(target_arch = "wasm32"))]
-            jar: CookieJar::new(),
+        Self::of(Kind::Session {
+            store: SessionStore::default(),
             seed: None,
         })
     }
 
-    /// Like [`session`](Self::session), with a cookie jar you hold too (to store the session
-    /// cookie of a sign-in your app performs, or to share one session between clients).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Like [`session`](Self::session), with a cookie jar you hold too (to share one session
+    /// between clients). A client's jar is also reachable afterwards, from
+    /// [`Client::cookie_jar`](crate::Client::cookie_jar) and, in an auth handler, from
+    /// [`Challenge::cookie_jar`](crate::Challenge::cookie_jar). Native targets only: in the
+    /// browser [`CookieJar`] has no values.
     #[must_use]
     pub fn session_with_jar(jar: CookieJar) -> Self {
-        Self(Kind::Session { jar, seed: None })
+        Self::of(Kind::Session {
+            store: platform::session_store(jar),
+            seed: None,
+        })
     }
 
     /// Seeds the session cookie jar from a `Cookie` header value (`"name=value; other=value"`),
     /// for tools and tests that already hold a session. The cookies are scoped to the API host.
-    /// Has no effect on other credential kinds, nor in the browser, where cookies belong to it.
+    ///
+    /// Only a session holds cookies, and only natively: on any other credential, or in the
+    /// browser (where the session cookie belongs to the browser),
+    /// [`build`](crate::ClientBuilder::build) fails with [`Error::InvalidConfig`] for
+    /// [`Setting::Credentials`] rather than drop the cookies.
     #[must_use]
     pub fn with_cookies(self, cookie_header: impl Into<String>) -> Self {
-        match self.0 {
-            Kind::Session {
-                #[cfg(not(target_arch = "wasm32"))]
-                jar,
-                ..
-            } => Self(Kind::Session {
-                #[cfg(not(target_arch = "wasm32"))]
-                jar,
+        match self.kind {
+            Kind::Session { store, .. } => Self::of(Kind::Session {
+                store,
                 seed: Some(Secret::new(cookie_header.into())),
             }),
-            other => Self(other),
+            kind => Self {
+                kind,
+                stray_cookies: true,
+            },
         }
     }
 
@@ -80,7 +104,7 @@ impl Credentials {
     /// stable and private per device. On a 401 the client signs in again, once.
     #[must_use]
     pub fn player(device_secret: impl Into<String>) -> Self {
-        Self(Kind::Player {
+        Self::of(Kind::Player {
             device_secret: Secret::new(device_secret.into()),
             display_name: None,
         })
@@ -89,7 +113,7 @@ impl Credentials {
     /// Like [`player`](Self::player), with the name the player is shown under.
     #[must_use]
     pub fn player_named(device_secret: impl Into<String>, display_name: impl Into<String>) -> Self {
-        Self(Kind::Player {
+        Self::of(Kind::Player {
             device_secret: Secret::new(device_secret.into()),
             display_name: Some(display_name.into()),
         })
@@ -98,23 +122,30 @@ impl Credentials {
     /// A project API key, sent as `X-Api-Key` (scripts, servers, agents).
     #[must_use]
     pub fn api_key(key: impl Into<String>) -> Self {
-        Self(Kind::ApiKey(Secret::new(key.into())))
+        Self::of(Kind::ApiKey(Secret::new(key.into())))
     }
 
     /// An account token (`gip_at_...`) or a service token, sent as `Authorization: Bearer`.
     #[must_use]
     pub fn bearer(token: impl Into<String>) -> Self {
-        Self(Kind::Bearer(Secret::new(token.into())))
+        Self::of(Kind::Bearer(Secret::new(token.into())))
     }
 
     /// Nothing at all: `public` functions only. Calls to other functions fail before sending.
     #[must_use]
     pub fn anonymous() -> Self {
-        Self(Kind::Anonymous)
+        Self::of(Kind::Anonymous)
+    }
+
+    fn of(kind: Kind) -> Self {
+        Self {
+            kind,
+            stray_cookies: false,
+        }
     }
 
     pub(crate) fn name(&self) -> &'static str {
-        match self.0 {
+        match self.kind {
             Kind::Session { .. } => "Session",
             Kind::Player { .. } => "Player",
             Kind::ApiKey(_) => "ApiKey",
@@ -133,45 +164,359 @@ impl Default for Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
+        match self.kind {
             Kind::Anonymous => f.write_str("Credentials::Anonymous"),
             _ => write!(f, "Credentials::{}([redacted])", self.name()),
         }
     }
 }
 
-/// A cookie jar for native session clients, scoped by the usual cookie rules (domain, path,
-/// expiry) and only ever consulted for requests to the client's API base.
-///
-/// Cloning shares the jar. `Debug` never shows a cookie.
-#[cfg(not(target_arch = "wasm32"))]
-#[derive(Clone, Default)]
-pub struct CookieJar(pub(crate) Arc<reqwest::cookie::Jar>);
+/// The longest a minted token is trusted, whatever `expiresIn` says.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
-#[cfg(not(target_arch = "wasm32"))]
-impl CookieJar {
-    /// An empty jar.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
+/// A minted token and when to stop using it.
+#[derive(Clone)]
+pub(crate) struct Token {
+    headers: secret::Headers,
+    refresh_at: web_time::Instant,
+}
+
+impl Token {
+    /// Refreshes a quarter of the lifetime early, and at most 60 s early (as Gipity's own
+    /// sign-in code does), so that a call never leaves with a token about to expire. A
+    /// lifetime beyond [`MAX_TOKEN_LIFETIME`] (a broken or hostile server) is capped.
+    fn new(value: String, expires_in: u64) -> Self {
+        let lifetime = Duration::from_secs(expires_in).min(MAX_TOKEN_LIFETIME);
+        let margin = (lifetime / 4).min(Duration::from_secs(60));
+        let now = web_time::Instant::now();
+        Self {
+            headers: secret::Headers::of(&Secret::new(value)),
+            refresh_at: now.checked_add(lifetime - margin).unwrap_or(now),
+        }
     }
 
-    /// Stores a cookie as if `url` had answered with `Set-Cookie: <set_cookie>`.
-    pub fn add(&self, set_cookie: &str, url: &url::Url) {
-        self.0.add_cookie_str(set_cookie, url);
+    pub(crate) fn fresh(&self) -> bool {
+        web_time::Instant::now() < self.refresh_at
     }
 
-    /// Whether the jar would send any cookie to `url`.
-    #[must_use]
-    pub fn has_cookies_for(&self, url: &url::Url) -> bool {
-        use reqwest::cookie::CookieStore as _;
-        self.0.cookies(url).is_some()
+    /// The token of a mint or sign-in reply, `{"data": {"token", "expiresIn"}}`; `kind`
+    /// names it in the error when it is not a usable header value.
+    pub(crate) fn from_reply(reply: &Reply, kind: &'static str) -> Result<Self> {
+        let minted: wire::Data<wire::TokenBody> = wire::decode(reply)?;
+        validate::credential(kind, &minted.data.token).map_err(|e| Error::InvalidRequest(e.0))?;
+        Ok(Self::new(minted.data.token, minted.data.expires_in))
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-impl fmt::Debug for CookieJar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CookieJar([redacted])")
+/// A token is usable if it is fresh, or if its mint finished while the caller waited for it
+/// (a very short TTL must not turn every waiter into a minter).
+fn usable(token: &Token, newer: bool) -> bool {
+    newer || token.fresh()
+}
+
+/// Which credential a request wants.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attach {
+    /// A function call: the client's credential (the auth level decides fail-closed or not).
+    Function(Option<Auth>),
+    /// The app token (auth status).
+    AppToken,
+    /// No credential header; cookies only (`/auth/me`, minting, guest sign-in).
+    CookiesOnly,
+}
+
+/// What goes on one request: the credential's ready-made (sensitive) header value, `None` if
+/// the credential cannot be a header value, and for tokens the generation of the run that
+/// obtained it.
+pub(crate) enum Attached {
+    AppToken(Option<HeaderValue>, u64),
+    Player(Option<HeaderValue>, u64),
+    ApiKey(Option<HeaderValue>),
+    Bearer(Option<HeaderValue>),
+    Nothing,
+}
+
+const X_APP_TOKEN: HeaderName = HeaderName::from_static(gipity_shared::header::APP_TOKEN);
+const X_API_KEY: HeaderName = HeaderName::from_static(gipity_shared::header::API_KEY);
+
+impl Attached {
+    /// The credential's header, if it has one.
+    pub(crate) fn header(&self) -> Option<(HeaderName, &HeaderValue)> {
+        let (name, value) = match self {
+            Self::AppToken(value, _) => (X_APP_TOKEN, value),
+            Self::Player(value, _) | Self::Bearer(value) => (reqwest::header::AUTHORIZATION, value),
+            Self::ApiKey(value) => (X_API_KEY, value),
+            Self::Nothing => return None,
+        };
+        value.as_ref().map(|value| (name, value))
+    }
+}
+
+/// The credential a built client holds, resolved from its [`Credentials`].
+enum Held {
+    Session,
+    Player {
+        device_secret: Secret,
+        display_name: Option<String>,
+        token: Flight<Token>,
+    },
+    ApiKey(secret::Headers),
+    Bearer(secret::Headers),
+    Anonymous,
+}
+
+/// A client's identity: the credential it holds, its app token, and how to obtain both.
+pub(crate) struct Identity {
+    app: String,
+    token_url: Url,
+    guest_url: Url,
+    /// The timeout of a mint or sign-in request.
+    timeout: Duration,
+    held: Held,
+    app_token: Flight<Token>,
+}
+
+/// Where the identity gets its tokens.
+pub(crate) struct Endpoints {
+    pub(crate) app: String,
+    /// `POST /api/token`.
+    pub(crate) token_url: Url,
+    /// `POST /api/<app>/auth/guest`.
+    pub(crate) guest_url: Url,
+    pub(crate) timeout: Duration,
+}
+
+impl Identity {
+    /// Checks `credentials` and resolves them; a session's store (its cookie jar natively) goes
+    /// to the transport, seeded with the given cookies for `base`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a malformed key, token or device secret, and for cookies
+    /// that no store can hold.
+    pub(crate) fn resolve(
+        credentials: Credentials,
+        endpoints: Endpoints,
+        base: &Url,
+    ) -> Result<(Self, Option<SessionStore>)> {
+        let config = |e: validate::Invalid| Error::config(Setting::Credentials, e.0);
+        if credentials.stray_cookies {
+            return Err(Error::config(
+                Setting::Credentials,
+                format!(
+                    "cookies were given to {} credentials; only `Credentials::session()` holds cookies",
+                    credentials.name()
+                ),
+            ));
+        }
+        let mut session = None;
+        let held = match credentials.kind {
+            Kind::Session { store, seed } => {
+                if let Some(seed) = &seed {
+                    platform::seed_session(&store, seed, base)?;
+                }
+                session = Some(store);
+                Held::Session
+            }
+            Kind::Player {
+                device_secret,
+                display_name,
+            } => {
+                validate::device_secret(device_secret.expose()).map_err(config)?;
+                Held::Player {
+                    device_secret,
+                    display_name,
+                    token: Flight::new(),
+                }
+            }
+            Kind::ApiKey(key) => {
+                validate::credential("api key", key.expose()).map_err(config)?;
+                Held::ApiKey(secret::Headers::of(&key))
+            }
+            Kind::Bearer(token) => {
+                validate::credential("bearer token", token.expose()).map_err(config)?;
+                Held::Bearer(secret::Headers::of(&token))
+            }
+            Kind::Anonymous => Held::Anonymous,
+        };
+        let identity = Self {
+            app: endpoints.app,
+            token_url: endpoints.token_url,
+            guest_url: endpoints.guest_url,
+            timeout: endpoints.timeout,
+            held,
+            app_token: Flight::new(),
+        };
+        Ok((identity, session))
+    }
+
+    /// The name of the credential kind, for `Debug`.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self.held {
+            Held::Session => "Session",
+            Held::Player { .. } => "Player",
+            Held::ApiKey(_) => "ApiKey",
+            Held::Bearer(_) => "Bearer",
+            Held::Anonymous => "Anonymous",
+        }
+    }
+
+    /// The credential to attach, obtaining (single-flight) the token it needs.
+    pub(crate) async fn attach(&self, transport: &Transport, attach: Attach) -> Result<Attached> {
+        let auth = match attach {
+            Attach::CookiesOnly => return Ok(Attached::Nothing),
+            Attach::AppToken => return self.app_token(transport, attach).await,
+            Attach::Function(auth) => auth,
+        };
+        match &self.held {
+            Held::Session => self.app_token(transport, attach).await,
+            Held::Player { .. } => match self.player_token(transport).await {
+                Ok((token, generation)) => Ok(Attached::Player(token, generation)),
+                Err(_) if auth == Some(Auth::Public) => Ok(Attached::Nothing),
+                Err(source) => Err(Error::CredentialUnavailable {
+                    credential: CredentialKind::PlayerToken,
+                    source: Some(source),
+                }),
+            },
+            Held::ApiKey(headers) => Ok(Attached::ApiKey(headers.plain.clone())),
+            Held::Bearer(headers) => Ok(Attached::Bearer(headers.bearer.clone())),
+            Held::Anonymous if matches!(auth, Some(Auth::User | Auth::Member)) => {
+                Err(Error::CredentialUnavailable {
+                    credential: CredentialKind::None,
+                    source: None,
+                })
+            }
+            Held::Anonymous => Ok(Attached::Nothing),
+        }
+    }
+
+    async fn app_token(&self, transport: &Transport, attach: Attach) -> Result<Attached> {
+        let flight = &self.app_token;
+        let result = match flight.current(Token::fresh, |token| token.headers.plain.clone()) {
+            Ok(found) => Ok(found),
+            Err(seen) => {
+                // Boxed: the mint is a whole request, and every call's future would otherwise
+                // carry room for it.
+                let (result, generation) =
+                    Box::pin(flight.run(seen, usable, || self.mint(transport))).await;
+                result.map(|token| (token.headers.plain, generation))
+            }
+        };
+        match result {
+            Ok((header, generation)) => Ok(Attached::AppToken(header, generation)),
+            Err(_) if attach == Attach::Function(Some(Auth::Public)) => Ok(Attached::Nothing),
+            Err(source) => Err(Error::CredentialUnavailable {
+                credential: CredentialKind::AppToken,
+                source: Some(source),
+            }),
+        }
+    }
+
+    async fn player_token(
+        &self,
+        transport: &Transport,
+    ) -> Result<(Option<HeaderValue>, u64), Arc<Error>> {
+        let Held::Player {
+            device_secret,
+            display_name,
+            token,
+        } = &self.held
+        else {
+            return Err(Arc::new(Error::InvalidRequest(Cow::Borrowed(
+                "the client has no player credentials",
+            ))));
+        };
+        match token.current(Token::fresh, |token| token.headers.bearer.clone()) {
+            Ok(found) => Ok(found),
+            Err(seen) => {
+                let (result, generation) = Box::pin(token.run(seen, usable, || {
+                    self.sign_in_player(transport, device_secret, display_name.as_deref())
+                }))
+                .await;
+                result.map(|token| (token.headers.bearer, generation))
+            }
+        }
+    }
+
+    /// `POST /api/token {"app": <guid>}` -> `{"data": {"token", "expiresIn"}}`.
+    async fn mint(&self, transport: &Transport) -> Result<Token> {
+        tracing::debug!("minting an app token");
+        #[derive(Serialize)]
+        struct MintBody<'a> {
+            app: &'a str,
+        }
+        let body = serde_json::to_vec(&MintBody { app: &self.app }).map_err(Error::Encode)?;
+        let reply = self.post(transport, &self.token_url, body).await?;
+        Token::from_reply(&reply, "app token")
+    }
+
+    /// `POST /api/<guid>/auth/guest {"deviceSecret", "displayName"?}` -> `{"data": {"token", "expiresIn", "user"}}`.
+    async fn sign_in_player(
+        &self,
+        transport: &Transport,
+        device_secret: &Secret,
+        display_name: Option<&str>,
+    ) -> Result<Token> {
+        tracing::debug!("signing in the app player");
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct GuestBody<'a> {
+            device_secret: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            display_name: Option<&'a str>,
+        }
+        let body = serde_json::to_vec(&GuestBody {
+            device_secret: device_secret.expose(),
+            display_name,
+        })
+        .map_err(Error::Encode)?;
+        let reply = self.post(transport, &self.guest_url, body).await?;
+        Token::from_reply(&reply, "player token")
+    }
+
+    /// A mint or sign-in request: no credential header, no recovery.
+    async fn post(&self, transport: &Transport, url: &Url, body: Vec<u8>) -> Result<Reply> {
+        let request = Request {
+            method: reqwest::Method::POST,
+            url,
+            body: Some(bytes::Bytes::from(body)),
+            timeout: self.timeout,
+            request_id: None,
+        };
+        let reply = transport.send(&request, None).await?;
+        if reply.is_success() {
+            Ok(reply)
+        } else if reply.status == 429 {
+            Err(Error::RateLimited {
+                retry_after: reply.retry_after,
+            })
+        } else {
+            let failure = wire::failure(&reply);
+            Err(wire::error_from(&reply, failure))
+        }
+    }
+
+    /// Drops the credential a server rejected. Returns whether a fresh one can be obtained.
+    pub(crate) fn invalidate(&self, credential: &Attached) -> bool {
+        match credential {
+            Attached::AppToken(_, generation) => {
+                self.app_token.invalidate(*generation);
+                true
+            }
+            Attached::Player(_, generation) => {
+                if let Held::Player { token, .. } = &self.held {
+                    token.invalidate(*generation);
+                }
+                true
+            }
+            Attached::ApiKey(_) | Attached::Bearer(_) | Attached::Nothing => false,
+        }
+    }
+
+    /// Forgets the cached app token and player token.
+    pub(crate) fn clear(&self) {
+        self.app_token.clear();
+        if let Held::Player { token, .. } = &self.held {
+            token.clear();
+        }
     }
 }

@@ -30,6 +30,7 @@ pub enum Error {
     /// The API answered with a non-success status and the platform's error envelope
     /// `{"error": {"code", "message"}}` (or no envelope at all).
     #[error("{}", HttpDisplay { status: *status, code: code.as_deref(), message: message.as_deref() })]
+    #[non_exhaustive]
     Http {
         /// The HTTP status.
         status: u16,
@@ -42,6 +43,7 @@ pub enum Error {
     /// The response body was not the JSON the protocol promises (an HTML error page, a
     /// truncated body, a `data` of the wrong shape).
     #[error("unexpected response body (status {status}): {detail}; body starts: {excerpt}")]
+    #[non_exhaustive]
     Decode {
         /// The HTTP status of the response.
         status: u16,
@@ -53,6 +55,7 @@ pub enum Error {
 
     /// The response body is larger than the client's limit; reading stopped at the limit.
     #[error("response body exceeds the limit of {limit} bytes")]
+    #[non_exhaustive]
     BodyTooLarge {
         /// The HTTP status of the response.
         status: u16,
@@ -73,6 +76,7 @@ pub enum Error {
 
     /// The API answered 429. `retry_after` is the server's `Retry-After`, when it sent one.
     #[error("rate limited by the gipity api")]
+    #[non_exhaustive]
     RateLimited {
         /// How long the server asked the caller to wait.
         retry_after: Option<Duration>,
@@ -81,6 +85,7 @@ pub enum Error {
     /// The credential the call needs could not be obtained, so the call was not sent
     /// (fail closed). `source` is why the mint or sign-in failed, when one was attempted.
     #[error("{credential} unavailable")]
+    #[non_exhaustive]
     CredentialUnavailable {
         /// Which credential.
         credential: CredentialKind,
@@ -92,6 +97,7 @@ pub enum Error {
     /// A function that "fails softly" answered `{"data": {"error": "..."}}` and the binding
     /// opted in to treating that as an error.
     #[error("function `{function}` reported an error: {message}")]
+    #[non_exhaustive]
     Function {
         /// The remote function name.
         function: String,
@@ -104,8 +110,14 @@ pub enum Error {
     Encode(#[source] serde_json::Error),
 
     /// The client configuration, or a value given to it, is invalid.
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(Cow<'static, str>),
+    #[error("invalid configuration of the {setting}: {message}")]
+    #[non_exhaustive]
+    InvalidConfig {
+        /// Which setting is wrong (or which part of the environment the client needs).
+        setting: Setting,
+        /// What is wrong with it; never repeats a secret.
+        message: Cow<'static, str>,
+    },
 
     /// The call itself is invalid (a function name that is not a safe path segment, a client
     /// that cannot make this kind of call); nothing was sent.
@@ -118,6 +130,42 @@ pub enum Error {
         "no gipity client: call `Client::install` once, or run the call inside `client.scope(..)`"
     )]
     NoClient,
+}
+
+/// Which setting [`Error::InvalidConfig`] is about, for programs that react to one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The project GUID given to [`Client::builder`](crate::Client::builder).
+    App,
+    /// The API base URL ([`ClientBuilder::base_url`](crate::ClientBuilder::base_url) or `GIPITY_API_BASE`).
+    BaseUrl,
+    /// The return URL of the redirect flow ([`ClientBuilder::return_url`](crate::ClientBuilder::return_url),
+    /// [`Challenge::redirect_url_to`](crate::Challenge::redirect_url_to)).
+    ReturnUrl,
+    /// The credentials ([`ClientBuilder::credentials`](crate::ClientBuilder::credentials)): a
+    /// malformed key, token or device secret, or cookies given to a client that cannot hold them.
+    Credentials,
+    /// The HTTP client the builder makes.
+    HttpClient,
+    /// The process-wide ambient client ([`Client::install`](crate::Client::install)).
+    AmbientClient,
+    /// What the runtime needs from its surroundings (in the browser: a window that can navigate).
+    Environment,
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::App => "app GUID",
+            Self::BaseUrl => "base URL",
+            Self::ReturnUrl => "return URL",
+            Self::Credentials => "credentials",
+            Self::HttpClient => "HTTP client",
+            Self::AmbientClient => "ambient client",
+            Self::Environment => "environment",
+        })
+    }
 }
 
 /// Which credential [`Error::CredentialUnavailable`] is about.
@@ -213,6 +261,13 @@ impl Error {
         match self {
             Self::LoginRequired(challenge) | Self::ConsentRequired(challenge) => Some(challenge),
             _ => None,
+        }
+    }
+
+    pub(crate) fn config(setting: Setting, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::InvalidConfig {
+            setting,
+            message: message.into(),
         }
     }
 

@@ -1,6 +1,7 @@
-//! Entry points of the fuzz targets in `fuzz/` and of their corpus regression test
-//! (`tests/fuzz_corpus.rs`). Built only with the `fuzzing` feature, hidden from the docs, and
-//! not part of the API: no semver guarantees.
+//! Entry points of the fuzz targets in `fuzz/` and of their corpus regression test (the unit
+//! tests in `fuzzing/corpus.rs`). Built only under `cfg(fuzzing)` (which cargo-fuzz sets) and
+//! for the crate's own tests, hidden from the docs, and not part of the API: no semver
+//! guarantees, and no Cargo feature a downstream crate could switch on.
 //!
 //! Each entry point takes arbitrary bytes, runs them through the code a hostile server or a
 //! careless caller can reach, and checks what must hold for every input. A broken rule panics
@@ -11,11 +12,13 @@ use std::sync::OnceLock;
 use url::Url;
 
 use crate::auth::ChallengeKind;
-use crate::client::{Client, RemoteFunction, Token};
+use crate::client::Client;
+use crate::credentials::Token;
 use crate::error::Error;
+use crate::function::RemoteFunction;
 use crate::secret::{self, Secret};
-use crate::transport::{self, Reply};
-use crate::{Permissions, validate};
+use crate::wire::{self as transport, Reply};
+use crate::{Permissions, redact, validate};
 
 /// The longest `Display` of an error made from a response, in characters (soft errors, whose
 /// message is the function's own data, excepted): whatever the server sends, the error stays
@@ -93,13 +96,24 @@ pub fn decode_response(input: &[u8]) {
     let soft = RemoteFunction::new("fuzz").soft_errors(true);
     check_result(
         &reply,
-        transport::decode_data::<serde_json::Value>(&reply, &plain),
+        transport::decode_data::<serde_json::Value>(
+            &reply,
+            plain.name(),
+            plain.soft_errors_enabled(),
+        ),
     );
     check_result(
         &reply,
-        transport::decode_data::<Vec<(u64, String)>>(&reply, &soft),
+        transport::decode_data::<Vec<(u64, String)>>(
+            &reply,
+            soft.name(),
+            soft.soft_errors_enabled(),
+        ),
     );
-    check_result(&reply, transport::decode_data::<()>(&reply, &soft));
+    check_result(
+        &reply,
+        transport::decode_data::<()>(&reply, soft.name(), soft.soft_errors_enabled()),
+    );
 
     match Token::from_reply(&reply, "app token") {
         Ok(token) => {
@@ -167,13 +181,13 @@ fn check_error(reply: &Reply, error: &Error) {
 
 /// What the client makes of a `loginUrl`/`consentUrl` it was given: always a URL on the API
 /// origin under `<base path>/api/auth/`, whatever was given. (Without one, the URL is built
-/// from the base alone: the same for every input, checked by `tests/fuzz_corpus.rs`.)
+/// from the base alone: the same for every input, checked by the corpus tests.)
 fn check_challenge(kind: ChallengeKind, given: Option<&str>) {
     if given.is_none() {
         return;
     }
     for client in clients() {
-        let challenge = client.challenge(kind, given, Permissions::IDENTITY);
+        let challenge = client.challenges().make(kind, given, Permissions::IDENTITY);
         let base = client.base_url();
         let url = challenge.url();
         assert_eq!(
@@ -203,7 +217,7 @@ fn is_token_char(c: char) -> bool {
 }
 
 fn check_excerpt(body: &[u8]) {
-    let excerpt = validate::excerpt(body);
+    let excerpt = redact::excerpt(body);
     assert!(
         excerpt.chars().count() <= MAX_EXCERPT,
         "excerpt longer than {MAX_EXCERPT} characters"
@@ -281,7 +295,9 @@ fn check_return_url(text: &str) {
         }
     }
     for client in clients() {
-        let challenge = client.challenge(ChallengeKind::Login, None, Permissions::IDENTITY);
+        let challenge = client
+            .challenges()
+            .make(ChallengeKind::Login, None, Permissions::IDENTITY);
         let extra = validate::is_loopback(challenge.url()).then_some(challenge.url());
         match challenge.redirect_url_to(text) {
             Ok(redirect) => {
@@ -298,7 +314,7 @@ fn check_return_url(text: &str) {
                     "the redirect returns somewhere else than the validated URL"
                 );
             }
-            Err(Error::InvalidConfig(message)) => check_message(&message),
+            Err(Error::InvalidConfig { message, .. }) => check_message(&message),
             Err(other) => panic!("redirect_url_to failed with {other:?}"),
         }
     }
@@ -401,3 +417,7 @@ fn check_secrets(text: &str) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "fuzzing/corpus.rs"]
+mod corpus;

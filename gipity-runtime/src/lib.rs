@@ -76,25 +76,28 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
-#[cfg(target_arch = "wasm32")]
-pub mod browser;
+mod builder;
 mod client;
 mod credentials;
 mod error;
 mod flight;
-mod maybe_send;
+mod function;
+mod options;
 mod platform;
+mod recovery;
+mod redact;
 mod scope;
 mod secret;
 mod transport;
 mod validate;
+mod wire;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-/// Entry points of the fuzz targets; only with the `fuzzing` feature. Not API.
-#[cfg(feature = "fuzzing")]
+/// Entry points of the fuzz targets (`fuzz/`, built with `--cfg fuzzing` by cargo-fuzz). Not API.
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
@@ -102,15 +105,16 @@ pub mod __fuzz;
 pub use auth::{
     Auth, AuthHandler, AuthOutcome, AuthStatus, Challenge, ChallengeKind, Permissions, User,
 };
-pub use client::{
-    BASE_URL_ENV, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRY_AFTER, DEFAULT_TIMEOUT, RemoteFunction,
+pub use builder::{
+    BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRY_AFTER, DEFAULT_TIMEOUT,
 };
-#[cfg(not(target_arch = "wasm32"))]
-pub use credentials::CookieJar;
+pub use client::Client;
 pub use credentials::Credentials;
-pub use error::{CredentialKind, Error, Result};
-pub use maybe_send::{BoxFuture, MaybeSend, MaybeSendSync};
+pub use error::{CredentialKind, Error, Result, Setting};
+pub use function::RemoteFunction;
+pub use options::CallOptions;
+pub use platform::public::*;
 pub use scope::Scope;
 pub use url::Url;
 

@@ -5,9 +5,11 @@ pub use ::serde;
 pub use ::serde_json;
 
 pub use crate::auth::{Auth, Permissions};
-pub use crate::client::{Client, RemoteFunction};
+pub use crate::client::Client;
 pub use crate::error::{Error, Result};
-pub use crate::maybe_send::MaybeSend;
+pub use crate::function::RemoteFunction;
+pub use crate::options::CallOptions;
+pub use crate::platform::public::MaybeSend;
 
 /// The ambient client of a free stub.
 #[inline]
@@ -28,6 +30,24 @@ where
     T: serde::de::DeserializeOwned + 'static,
 {
     client.call_function(function, args)
+}
+
+/// The options of a call made without any (`FooArgs::call`).
+pub static NO_OPTIONS: CallOptions = CallOptions::new();
+
+/// Calls `function` with `args` and `options` through `client`; see [`call`].
+#[inline]
+pub fn call_with<'a, A, T>(
+    client: &'a Client,
+    function: &'a RemoteFunction<'static>,
+    args: &'a A,
+    options: &'a CallOptions,
+) -> impl Future<Output = Result<T>> + 'a
+where
+    A: serde::Serialize + ?Sized,
+    T: serde::de::DeserializeOwned + 'static,
+{
+    client.call_function_with(function, args, options)
 }
 
 /// Bound on every stub parameter; the message names the fix.

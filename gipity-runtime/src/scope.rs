@@ -1,53 +1,43 @@
-//! The ambient client that free function stubs call through.
+//! The ambient client that free function stubs call through, and scoped call options.
 //!
-//! Two ways to provide it: [`Client::install`] sets one process-wide client (an app with one
-//! API), and [`Client::scope`] sets one for the duration of a future (tests, programs with
-//! several clients). A scope wins over the installed client. A scope is carried by the future
-//! it wraps, like a task-local: tasks spawned inside it do not inherit it.
+//! Two ways to provide the client: [`Client::install`] sets one process-wide client (an app
+//! with one API), and [`Client::scope`] sets one for the duration of a future (tests, programs
+//! with several clients). A scope wins over the installed client. [`CallOptions::scope`] sets
+//! options for every call made inside a future the same way. A scope is carried by the future
+//! it wraps, like a task-local: tasks spawned inside it do not inherit it; the innermost scope
+//! of each kind wins.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::{Client, Error, Result};
+use crate::client::Client;
+use crate::error::{Error, Result, Setting};
+use crate::options::{self, CallOptions};
+use crate::platform::ambient_slot;
 
-// Native clients are `Send + Sync`, so one installed client serves every thread. In the
-// browser there is one thread and clients hold JS values, so the slot is thread-local there.
-#[cfg(not(target_arch = "wasm32"))]
-static INSTALLED: std::sync::OnceLock<Client> = std::sync::OnceLock::new();
-
-#[cfg(target_arch = "wasm32")]
-thread_local! {
-    static INSTALLED: std::cell::OnceCell<Client> = const { std::cell::OnceCell::new() };
-}
+// A `static` natively (one installed client serves every thread); a thread-local in the
+// browser, where clients hold JS values.
+ambient_slot!(installed: Client);
 
 thread_local! {
     static SCOPED: RefCell<Option<Client>> = const { RefCell::new(None) };
-}
-
-fn install(client: Client) -> Result<(), Client> {
-    #[cfg(not(target_arch = "wasm32"))]
-    return INSTALLED.set(client);
-    #[cfg(target_arch = "wasm32")]
-    return INSTALLED.with(|installed| installed.set(client));
-}
-
-fn installed() -> Option<Client> {
-    #[cfg(not(target_arch = "wasm32"))]
-    return INSTALLED.get().cloned();
-    #[cfg(target_arch = "wasm32")]
-    return INSTALLED.with(|installed| installed.get().cloned());
 }
 
 impl Client {
     /// Makes this client the process-wide ambient client of free function stubs.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if a client is already installed (it stays installed).
+    /// [`Error::InvalidConfig`] for [`Setting::AmbientClient`] if a client is already installed
+    /// (it stays installed).
     pub fn install(self) -> Result<()> {
-        install(self)
-            .map_err(|_| Error::InvalidConfig("a gipity client is already installed".into()))
+        installed::set(self).map_err(|_| {
+            Error::config(
+                Setting::AmbientClient,
+                "a gipity client is already installed",
+            )
+        })
     }
 
     /// Runs `future` with this client as the ambient client of free function stubs.
@@ -62,6 +52,7 @@ impl Client {
     pub fn scope<F: Future>(&self, future: F) -> Scope<F> {
         Scope {
             client: Some(self.clone()),
+            options: None,
             future: Box::pin(future),
         }
     }
@@ -74,16 +65,35 @@ impl Client {
     pub fn current() -> Result<Client> {
         SCOPED
             .with(|scoped| scoped.borrow().clone())
-            .or_else(installed)
+            .or_else(installed::get)
             .ok_or(Error::NoClient)
     }
 }
 
-/// The future returned by [`Client::scope`].
+impl CallOptions {
+    /// Runs `future` with these options on every call made inside it (free stubs, trait
+    /// methods, [`Client::call`]); options given to one call win over them, field by field.
+    pub fn scope<F: Future>(self, future: F) -> Scope<F> {
+        Scope {
+            client: None,
+            options: Some(self),
+            future: Box::pin(future),
+        }
+    }
+}
+
+/// The future returned by [`Client::scope`] and [`CallOptions::scope`].
 #[must_use = "futures do nothing unless polled"]
 pub struct Scope<F> {
+    /// The client to make ambient while polling, if this is a client scope.
     client: Option<Client>,
+    /// The options to make ambient while polling, if this is an options scope.
+    options: Option<CallOptions>,
     future: Pin<Box<F>>,
+}
+
+fn swap_client(slot: &mut Option<Client>) {
+    SCOPED.with(|scoped| std::mem::swap(&mut *scoped.borrow_mut(), slot));
 }
 
 impl<F: Future> Future for Scope<F> {
@@ -91,19 +101,33 @@ impl<F: Future> Future for Scope<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        // Swap our client in for the duration of the poll, and back out even if the poll
-        // panics, so that the thread-local never leaks into another task.
+        // Swap our values in for the duration of the poll, and back out even if the poll
+        // panics, so that the thread-locals never leak into another task.
         struct Restore<'a> {
-            slot: &'a mut Option<Client>,
+            client: Option<&'a mut Option<Client>>,
+            options: Option<&'a mut Option<CallOptions>>,
         }
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
-                SCOPED.with(|scoped| std::mem::swap(&mut *scoped.borrow_mut(), self.slot));
+                if let Some(client) = self.client.as_deref_mut() {
+                    swap_client(client);
+                }
+                if let Some(options) = self.options.as_deref_mut() {
+                    options::swap_scoped(options);
+                }
             }
         }
-        SCOPED.with(|scoped| std::mem::swap(&mut *scoped.borrow_mut(), &mut this.client));
+        let swaps_client = this.client.is_some();
+        let swaps_options = this.options.is_some();
+        if swaps_client {
+            swap_client(&mut this.client);
+        }
+        if swaps_options {
+            options::swap_scoped(&mut this.options);
+        }
         let _restore = Restore {
-            slot: &mut this.client,
+            client: swaps_client.then_some(&mut this.client),
+            options: swaps_options.then_some(&mut this.options),
         };
         this.future.as_mut().poll(cx)
     }

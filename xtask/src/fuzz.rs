@@ -1,8 +1,9 @@
 //! The fuzz step of `cargo xtask ci`.
 //!
 //! Always: the committed corpus (`fuzz/corpus/<target>/`) through the targets' entry points on
-//! the pinned toolchain (`gipity-runtime`'s `fuzz_corpus` test, behind the `fuzzing` feature),
-//! clippy with that feature, and rustfmt on the fuzz crate. Then, when a nightly toolchain and
+//! the pinned toolchain (`gipity-runtime`'s unit tests `fuzzing::corpus`: the entry points are
+//! compiled for the crate's own tests and under `cfg(fuzzing)`, never through a feature), and
+//! rustfmt on the fuzz crate. Then, when a nightly toolchain and
 //! a C++ compiler are present, each fuzz target for a bounded time (`GIPITY_FUZZ_SECONDS`,
 //! default 30; 0 skips it), installing cargo-fuzz first if it is missing. It prints which of
 //! the two happened, and how many inputs each target ran.
@@ -22,29 +23,7 @@ const DEFAULT_SECONDS: u64 = 30;
 pub fn run() -> Result<(), String> {
     step(
         "fuzz corpus regression (stable)",
-        cargo(&[
-            "test",
-            "-p",
-            "gipity-runtime",
-            "--features",
-            "fuzzing",
-            "--test",
-            "fuzz_corpus",
-        ]),
-    )?;
-    step(
-        "clippy (gipity-runtime, fuzzing feature)",
-        cargo(&[
-            "clippy",
-            "-p",
-            "gipity-runtime",
-            "--features",
-            "fuzzing",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
+        cargo(&["test", "-p", "gipity-runtime", "--lib", "fuzzing::corpus"]),
     )?;
     step(
         "format (fuzz targets)",

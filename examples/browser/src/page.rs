@@ -35,7 +35,7 @@ pub fn start() {
     // leave the base URL at its default, https://a.gipity.ai.
     let popup_client = Client::builder(APP)
         .base_url(&origin)
-        .on_auth_required(PopupHandler::new())
+        .auth_handler(PopupHandler::new())
         .build();
     // The redirect flow uses a client without a handler: its calls fail with the challenge,
     // and the click handler navigates to the login page, which comes back to this page.

@@ -19,7 +19,7 @@ async fn two_hundred_concurrent_cold_calls_mint_once() {
     let client = session_client(&emu);
     let calls = (0..200).map(|i| {
         let client = client.clone();
-        tokio::spawn(async move { client.call::<Value, _>("echo", &json!({ "i": i })).await })
+        tokio::spawn(async move { client.call::<Value>("echo", &json!({ "i": i })).await })
     });
     let results = futures_join_all(calls).await;
     assert!(results.iter().all(Result::is_ok), "every call succeeds");
@@ -63,7 +63,7 @@ async fn token_expiring_mid_run_is_refreshed_once_for_all_callers() {
     emu.expire_tokens();
     let calls = (0..50).map(|i| {
         let client = client.clone();
-        tokio::spawn(async move { client.call::<Value, _>("echo", &json!(i)).await })
+        tokio::spawn(async move { client.call::<Value>("echo", &json!(i)).await })
     });
     let results = futures_join_all(calls).await;
     assert!(results.iter().all(Result::is_ok));
@@ -105,13 +105,14 @@ async fn failed_mint_fails_closed_for_every_waiting_caller() {
     let client = session_client(&emu);
     let calls = (0..20).map(|_| {
         let client = client.clone();
-        tokio::spawn(async move { client.call::<Value, _>("whoami", &json!({})).await })
+        tokio::spawn(async move { client.call::<Value>("whoami", &json!({})).await })
     });
     for result in futures_join_all(calls).await {
         match result.unwrap_err() {
             Error::CredentialUnavailable {
                 credential: CredentialKind::AppToken,
                 source: Some(source),
+                ..
             } => assert_eq!(source.status(), Some(503)),
             other => panic!("expected a credential error, got {other:?}"),
         }

@@ -1,14 +1,14 @@
 //! The committed fuzz corpus (`fuzz/corpus/<target>/`), run through the same entry points as
 //! the fuzz targets, on stable: no input panics or breaks a rule the targets check.
 //!
-//! `cargo test -p gipity-runtime --features fuzzing --test fuzz_corpus`
+//! `cargo test -p gipity-runtime --lib fuzzing::corpus`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use gipity_runtime::__fuzz;
+use super as __fuzz;
 
 /// Every file of `fuzz/corpus/<target>/`, sorted.
 fn corpus(target: &str) -> Vec<PathBuf> {

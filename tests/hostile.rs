@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use common::{APP, builder, call_err, emulator, session_client};
 use gipity_emulator::{Emulator, Fault, Target, Times};
 use gipity_runtime::{
-    AuthOutcome, Challenge, Client, Credentials, Error, Permissions, RemoteFunction, Url,
+    AuthOutcome, Challenge, Client, Credentials, Error, Permissions, RemoteFunction, Setting, Url,
 };
 use serde_json::{Value, json};
 
@@ -138,11 +138,29 @@ async fn hostile_return_urls_are_refused_and_gipity_pages_accepted() {
                 .return_url(url.as_str())
                 .build()
                 .unwrap_err();
-            assert!(matches!(err, Error::InvalidConfig(_)), "{url:?}: {err:?}");
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidConfig {
+                        setting: Setting::ReturnUrl,
+                        ..
+                    }
+                ),
+                "{url:?}: {err:?}"
+            );
             tries += 1;
         }
         let err = challenge.redirect_url_to(url).unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig(_)), "{url:?}: {err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::InvalidConfig {
+                    setting: Setting::ReturnUrl,
+                    ..
+                }
+            ),
+            "{url:?}: {err:?}"
+        );
         tries += 1;
     }
     for url in ALLOWED_RETURN_URLS {
@@ -254,9 +272,18 @@ async fn hostile_configuration_is_refused_before_any_request() {
 
     let refused = |what: &str, input: &str, result: gipity_runtime::Result<Client>| {
         let err = result.unwrap_err();
-        let Error::InvalidConfig(message) = &err else {
+        let Error::InvalidConfig {
+            setting, message, ..
+        } = &err
+        else {
             panic!("{what} {input:?}: {err:?}");
         };
+        let expected = match what {
+            "GUID" => Setting::App,
+            "base URL" => Setting::BaseUrl,
+            _ => Setting::Credentials,
+        };
+        assert_eq!(*setting, expected, "{what} {input:?}");
         if what != "base URL" && input.len() >= 6 {
             assert!(!message.contains(input), "{what}: the message quotes it");
         }
@@ -359,11 +386,11 @@ async fn hostile_function_names_are_refused_before_any_request() {
     ];
     for client in &clients {
         for name in &names {
-            let err = client.call::<Value, _>(name, &json!({})).await.unwrap_err();
+            let err = client.call::<Value>(name, &json!({})).await.unwrap_err();
             assert!(matches!(err, Error::InvalidRequest(_)), "{name:?}: {err:?}");
             let function = RemoteFunction::new(name).auth(gipity_runtime::Auth::Public);
             let err = client
-                .call_function::<Value, _>(&function, &json!({}))
+                .call_function::<Value>(&function, &json!({}))
                 .await
                 .unwrap_err();
             assert!(matches!(err, Error::InvalidRequest(_)), "{name:?}: {err:?}");
@@ -438,7 +465,7 @@ async fn foreign_login_and_consent_urls_are_rebuilt_on_the_api_origin() {
         let function =
             RemoteFunction::new("whoami").permissions(Permissions::IDENTITY | Permissions::AI);
         let err = client
-            .call_function::<Value, _>(&function, &json!({}))
+            .call_function::<Value>(&function, &json!({}))
             .await
             .unwrap_err();
         let Error::ConsentRequired(challenge) = &err else {

@@ -107,7 +107,7 @@ pub fn login_client(
 /// Calls `function` with `{}`; the call must fail.
 pub async fn call_err(client: &Client, function: &str) -> Error {
     client
-        .call::<Value, _>(function, &json!({}))
+        .call::<Value>(function, &json!({}))
         .await
         .unwrap_err()
 }
@@ -127,6 +127,7 @@ pub fn assert_http_error(err: &Error, status: u16, code: &str, message: &str) {
             status: actual,
             code: actual_code,
             message: actual_message,
+            ..
         } => {
             assert_eq!(*actual, status, "{err:?}");
             assert_eq!(actual_code.as_deref(), Some(code));

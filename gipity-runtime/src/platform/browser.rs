@@ -16,9 +16,9 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::closure::Closure;
 
 use crate::auth::{AuthHandler, AuthOutcome, Challenge};
+use crate::error::Setting;
 use crate::error::{Error, Result};
-use crate::maybe_send::BoxFuture;
-use crate::platform;
+use crate::platform::{self, BoxFuture};
 
 /// The window name the popup flow uses.
 pub const POPUP_NAME: &str = "gipity_auth";
@@ -33,7 +33,7 @@ const POLL: Duration = Duration::from_millis(100);
 ///
 /// ```ignore
 /// let client = Client::builder("p_abc123")
-///     .on_auth_required(PopupHandler::new())
+///     .auth_handler(PopupHandler::new())
 ///     .build()?;
 /// ```
 #[derive(Debug, Clone)]
@@ -134,21 +134,21 @@ impl Challenge {
     /// [`Error::InvalidConfig`] if there is no window or the return URL is not allowed.
     pub fn redirect(&self) -> Result<()> {
         let window = web_sys::window()
-            .ok_or_else(|| Error::InvalidConfig("no window to navigate".into()))?;
+            .ok_or_else(|| Error::config(Setting::Environment, "no window to navigate"))?;
         let url = match self.redirect_url() {
             Some(url) => url,
             None => {
                 let here = window
                     .location()
                     .href()
-                    .map_err(|_| Error::InvalidConfig("cannot read the page URL".into()))?;
+                    .map_err(|_| Error::config(Setting::Environment, "cannot read the page URL"))?;
                 self.redirect_url_to(&here)?
             }
         };
         window
             .location()
             .set_href(url.as_str())
-            .map_err(|_| Error::InvalidConfig("the browser refused to navigate".into()))
+            .map_err(|_| Error::config(Setting::Environment, "the browser refused to navigate"))
     }
 }
 

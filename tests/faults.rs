@@ -54,6 +54,7 @@ async fn token_endpoint_5xx_fails_closed() {
         Error::CredentialUnavailable {
             credential: CredentialKind::AppToken,
             source: Some(source),
+            ..
         } => match &**source {
             Error::Http { status, code, .. } => {
                 assert_eq!(*status, 503);
@@ -98,6 +99,7 @@ async fn token_endpoint_slower_than_the_timeout() {
         Error::CredentialUnavailable {
             credential: CredentialKind::AppToken,
             source: Some(source),
+            ..
         } => assert!(
             matches!(**source, Error::Timeout(t) if t == Duration::from_millis(150)),
             "{source:?}"
@@ -161,6 +163,7 @@ async fn malformed_json() {
             status: 200,
             detail,
             excerpt,
+            ..
         } => {
             assert!(detail.contains("EOF"), "{detail}");
             assert_eq!(excerpt, "{\"data\": [1, 2");
@@ -215,7 +218,7 @@ async fn function_slower_than_the_call_timeout() {
         .timeout(timeout);
     let started = Instant::now();
     let err = client
-        .call_function::<Value, _>(&slow, &json!({}))
+        .call_function::<Value>(&slow, &json!({}))
         .await
         .unwrap_err();
     assert!(started.elapsed() < RUNS_FOR, "{:?}", started.elapsed());
@@ -289,10 +292,7 @@ async fn expired_token_401_refreshes_and_retries_once() {
 
     // Rejected again after the refresh: the second 401 is returned, never a second retry.
     inject(&emu, "echo", Fault::ExpiredToken, Times::Always);
-    let err = client
-        .call::<Value, _>("echo", &json!(2))
-        .await
-        .unwrap_err();
+    let err = client.call::<Value>("echo", &json!(2)).await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert_eq!(err.code(), Some("TOKEN_EXPIRED"));
     assert_eq!(seen(&emu, "echo"), (5, 2));
@@ -330,7 +330,7 @@ async fn rate_limited_429_with_retry_after() {
     let err = call_err(&client, "echo").await;
     assert!(started.elapsed() < Duration::from_secs(1));
     assert!(
-        matches!(err, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(3600)),
+        matches!(err, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3600)),
         "{err:?}"
     );
     assert!(err.is_retryable());
@@ -358,7 +358,8 @@ async fn response_over_the_body_limit_is_refused() {
             err,
             Error::BodyTooLarge {
                 status: 200,
-                limit: DEFAULT_MAX_RESPONSE_BYTES
+                limit: DEFAULT_MAX_RESPONSE_BYTES,
+                ..
             }
         ),
         "{err:?}"
@@ -413,7 +414,8 @@ async fn response_over_the_body_limit_is_refused() {
             err,
             Error::BodyTooLarge {
                 status: 200,
-                limit: 65536
+                limit: 65536,
+                ..
             }
         ),
         "{err:?}"

@@ -37,7 +37,13 @@ async fn rate_limit_without_retry_after_is_returned() {
     fault(&emu, Fault::RateLimited { retry_after: None }, Times::Once);
     let err = call_err(&session_client(&emu), "echo").await;
     assert!(
-        matches!(err, Error::RateLimited { retry_after: None }),
+        matches!(
+            err,
+            Error::RateLimited {
+                retry_after: None,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(emu.calls(APP, "echo"), 1);

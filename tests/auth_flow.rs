@@ -68,7 +68,7 @@ async fn concurrent_calls_share_one_interaction() {
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.call::<Value, _>("whoami", &json!({})).await })
+            tokio::spawn(async move { client.call::<Value>("whoami", &json!({})).await })
         })
         .collect();
     for task in tasks {

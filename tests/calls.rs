@@ -8,7 +8,7 @@ use common::{
     APP, assert_http_error, builder, call_err, emulator, session_client, signed_in_client,
 };
 use gipity_emulator::{Auth, Fault, Target, Times};
-use gipity_runtime::{Client, Credentials, Error, RemoteFunction};
+use gipity_runtime::{Client, Credentials, Error, RemoteFunction, Setting};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -68,7 +68,7 @@ async fn unit_accepts_any_data() {
 async fn wrong_data_shape_is_a_decode_error_with_status() {
     let emu = emulator().await;
     let err = session_client(&emu)
-        .call::<u64, _>("echo", &json!({"not": "a number"}))
+        .call::<u64>("echo", &json!({"not": "a number"}))
         .await
         .unwrap_err();
     match err {
@@ -102,7 +102,7 @@ async fn hostile_function_names_fail_before_any_request() {
     let emu = emulator().await;
     let client = session_client(&emu);
     for name in ["", "../token", "a/b", "a b", "..", "%2e%2e", "x?y", "é"] {
-        let err = client.call::<Value, _>(name, &json!({})).await.unwrap_err();
+        let err = client.call::<Value>(name, &json!({})).await.unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{name:?}: {err:?}");
     }
     assert_eq!(emu.counters().http_requests, 0);
@@ -135,11 +135,13 @@ async fn soft_errors_are_success_unless_opted_in() {
     let data: Value = client.call("soft", &json!({})).await.unwrap();
     assert_eq!(data, json!({"error": "out of stock"}));
     let err = client
-        .call_function::<Value, _>(&RemoteFunction::new("soft").soft_errors(true), &json!({}))
+        .call_function::<Value>(&RemoteFunction::new("soft").soft_errors(true), &json!({}))
         .await
         .unwrap_err();
     match err {
-        Error::Function { function, message } => {
+        Error::Function {
+            function, message, ..
+        } => {
             assert_eq!(function, "soft");
             assert_eq!(message, "out of stock");
         }
@@ -225,7 +227,7 @@ async fn anonymous_client_calls_public_functions_and_refuses_others_locally() {
     assert_eq!(v, json!(1));
     let before = emu.counters().http_requests;
     let err = client
-        .call_function::<Value, _>(
+        .call_function::<Value>(
             &RemoteFunction::new("whoami").auth(gipity_runtime::Auth::User),
             &json!({}),
         )
@@ -276,33 +278,45 @@ async fn expired_player_token_signs_in_again_once() {
 
 #[tokio::test]
 async fn invalid_configuration_is_rejected_at_build() {
-    let cases: [(&str, gipity_runtime::ClientBuilder); 7] = [
-        ("bad guid", Client::builder("not-a-guid")),
+    let cases: [(&str, gipity_runtime::ClientBuilder, Setting); 7] = [
+        ("bad guid", Client::builder("not-a-guid"), Setting::App),
         (
             "guid as api key",
             Client::builder("p_abc").credentials(Credentials::api_key("p_abc")),
+            Setting::Credentials,
         ),
         (
             "guid as bearer",
             Client::builder("p_abc").credentials(Credentials::bearer("p_abc")),
+            Setting::Credentials,
         ),
         (
             "short device secret",
             Client::builder("p_abc").credentials(Credentials::player("short")),
+            Setting::Credentials,
         ),
-        ("relative base", Client::builder("p_abc").base_url("/api")),
+        (
+            "relative base",
+            Client::builder("p_abc").base_url("/api"),
+            Setting::BaseUrl,
+        ),
         (
             "http to a remote host",
             Client::builder("p_abc").base_url("http://a.gipity.ai"),
+            Setting::BaseUrl,
         ),
         (
             "foreign return url",
             Client::builder("p_abc").return_url("https://evil.example/"),
+            Setting::ReturnUrl,
         ),
     ];
-    for (what, builder) in cases {
+    for (what, builder, expected) in cases {
         let err = builder.build().unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig(_)), "{what}: {err:?}");
+        assert!(
+            matches!(err, Error::InvalidConfig { setting, .. } if setting == expected),
+            "{what}: {err:?}"
+        );
     }
     assert!(
         Client::builder("p_abc")
@@ -339,7 +353,7 @@ async fn per_call_timeout_is_a_typed_timeout() {
         Times::Once,
     );
     let err = session_client(&emu)
-        .call_function::<Value, _>(
+        .call_function::<Value>(
             &RemoteFunction::new("echo").timeout(std::time::Duration::from_millis(150)),
             &json!({}),
         )

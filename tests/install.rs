@@ -5,7 +5,7 @@
 mod common;
 
 use common::{emulator, session_client};
-use gipity_runtime::{Client, Error};
+use gipity_runtime::{Client, Error, Setting};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -14,7 +14,13 @@ async fn installed_client_is_the_fallback_and_installs_once() {
     let client = session_client(&emu);
     client.clone().install().unwrap();
     let err = session_client(&emu).install().unwrap_err();
-    assert!(matches!(err, Error::InvalidConfig(_)));
+    assert!(matches!(
+        err,
+        Error::InvalidConfig {
+            setting: Setting::AmbientClient,
+            ..
+        }
+    ));
     let v: Value = Client::current()
         .unwrap()
         .call("echo", &json!(7))

@@ -94,7 +94,7 @@ async fn no_secret_in_debug_display_or_trace_output() {
     let mut errors: Vec<Error> = Vec::new();
     for client in &clients {
         for name in ["echo", "whoami", "secret", "ai", "boom", "missing"] {
-            if let Err(e) = client.call::<Value, _>(name, &json!({"k": "v"})).await {
+            if let Err(e) = client.call::<Value>(name, &json!({"k": "v"})).await {
                 errors.push(e);
             }
         }
@@ -122,10 +122,7 @@ async fn no_secret_in_debug_display_or_trace_output() {
     for fault in faults {
         emu.inject(Target::function(APP, "echo"), fault, Times::Always);
         let function = RemoteFunction::new("echo").soft_errors(true);
-        if let Err(e) = session
-            .call_function::<Value, _>(&function, &json!({}))
-            .await
-        {
+        if let Err(e) = session.call_function::<Value>(&function, &json!({})).await {
             errors.push(e);
         }
         emu.clear_faults();
@@ -138,7 +135,7 @@ async fn no_secret_in_debug_display_or_trace_output() {
     let slow = RemoteFunction::new("echo").timeout(Duration::from_millis(50));
     errors.push(
         session
-            .call_function::<Value, _>(&slow, &json!({}))
+            .call_function::<Value>(&slow, &json!({}))
             .await
             .unwrap_err(),
     );
@@ -146,7 +143,7 @@ async fn no_secret_in_debug_display_or_trace_output() {
     session.clear_tokens();
     errors.push(
         session
-            .call::<Value, _>("whoami", &json!({}))
+            .call::<Value>("whoami", &json!({}))
             .await
             .unwrap_err(),
     );
@@ -157,20 +154,10 @@ async fn no_secret_in_debug_display_or_trace_output() {
             .build()
             .unwrap_err(),
     );
-    errors.push(
-        session
-            .call::<Value, _>("../x", &json!({}))
-            .await
-            .unwrap_err(),
-    );
+    errors.push(session.call::<Value>("../x", &json!({})).await.unwrap_err());
     errors.push(Client::current().unwrap_err());
     let not_json: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
-    errors.push(
-        session
-            .call::<Value, _>("echo", &not_json)
-            .await
-            .unwrap_err(),
-    );
+    errors.push(session.call::<Value>("echo", &not_json).await.unwrap_err());
 
     // A sign-in the auth handler completes (the session cookie the login sets goes into the
     // jar), the auth state and the user, as a signed-in session client sees them.
@@ -231,12 +218,7 @@ async fn no_secret_in_debug_display_or_trace_output() {
                 Fault::Json { status: 500, body },
                 Times::Once,
             );
-            errors.push(
-                session
-                    .call::<Value, _>("echo", &json!({}))
-                    .await
-                    .unwrap_err(),
-            );
+            errors.push(session.call::<Value>("echo", &json!({})).await.unwrap_err());
         }
     }
 

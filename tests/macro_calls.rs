@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{APP, builder, emulator, login_client, session_client, signed_in_client};
 use gipity_emulator::{Auth, Fault, Target, Times};
-use gipity_runtime::{CookieJar, CredentialKind, Credentials, Error, Result};
+use gipity_runtime::{CallOptions, CookieJar, CredentialKind, Credentials, Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -316,7 +316,10 @@ async fn soft_errors_are_errors_only_when_asked() {
     let soft = || Fault::SoftError("out of stock".into());
     emu.inject(Target::function(APP, "echo"), soft(), Times::Once);
     let err = client.scope(echo_strictly(1)).await.unwrap_err();
-    let Error::Function { function, message } = &err else {
+    let Error::Function {
+        function, message, ..
+    } = &err
+    else {
         panic!("expected Error::Function, got {err:?}");
     };
     assert_eq!(
@@ -395,4 +398,124 @@ async fn futures_can_be_spawned() {
     assert_eq!(free.await.unwrap().unwrap()[0].name, "spawned #1");
     assert_eq!(method.await.unwrap().unwrap()[0].name, "spawned #1");
     assert_eq!(emu.calls(APP, "get-items"), 2);
+}
+
+/// The request ids of the calls to `function`, in order (`None` for a call without one).
+fn request_ids(emu: &gipity_emulator::Emulator, function: &str) -> Vec<Option<String>> {
+    let path = format!("/api/{APP}/fn/{function}");
+    emu.requests()
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.header("x-request-id").map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn call_options_reach_one_call_through_the_args_struct() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    let options = CallOptions::new().request_id("order-7c1f");
+    let echoed = EchoArgs { r#type: "x" }
+        .call_with(&client, &options)
+        .await
+        .unwrap();
+    assert_eq!(echoed, json!({"type": "x"}));
+    // `call` sends none.
+    EchoArgs { r#type: "y" }.call(&client).await.unwrap();
+    assert_eq!(
+        request_ids(&emu, "echo"),
+        [Some("order-7c1f".to_owned()), None]
+    );
+
+    // A timeout for one call, shorter than the stub's own 200 ms.
+    emu.inject(
+        Target::function(APP, "echo"),
+        Fault::Delay(Duration::from_secs(2)),
+        Times::Once,
+    );
+    let err = EchoQuicklyArgs { value: 1 }
+        .call_with(
+            &client,
+            &CallOptions::new().timeout(Duration::from_millis(50)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(t) if t == Duration::from_millis(50)),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn scoped_call_options_reach_free_stubs_and_trait_methods() {
+    let emu = emulator().await;
+    let (client, _user) = signed_in_client(&emu);
+    let scoped = CallOptions::new().request_id("scoped-1");
+    scoped
+        .clone()
+        .scope(client.scope(async {
+            echo("a").await.unwrap();
+            // Options given to the call win over the scoped ones.
+            EchoArgs { r#type: "b" }
+                .call_with(&client, &CallOptions::new().request_id("explicit-2"))
+                .await
+                .unwrap();
+            // A nested options scope wins over the outer one.
+            CallOptions::new()
+                .request_id("inner-3")
+                .scope(echo("c"))
+                .await
+                .unwrap();
+        }))
+        .await;
+    // Outside the scope, nothing.
+    client.scope(echo("d")).await.unwrap();
+    assert_eq!(
+        request_ids(&emu, "echo"),
+        [
+            Some("scoped-1".to_owned()),
+            Some("explicit-2".to_owned()),
+            Some("inner-3".to_owned()),
+            None,
+        ]
+    );
+    // A trait method, and a scoped timeout that wins over the method's own 200 ms.
+    emu.inject(
+        Target::function(APP, "get-items"),
+        Fault::Delay(Duration::from_secs(2)),
+        Times::Once,
+    );
+    let err = CallOptions::new()
+        .timeout(Duration::from_millis(60))
+        .request_id("trait-4")
+        .scope(client.list_items("books", None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(t) if t == Duration::from_millis(60)),
+        "{err:?}"
+    );
+    assert_eq!(request_ids(&emu, "get-items"), [Some("trait-4".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_bad_request_id_fails_before_sending() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    let long = "x".repeat(201);
+    for id in ["", "a b", "caf\u{e9}", "a\nb", long.as_str()] {
+        let err = EchoArgs { r#type: "x" }
+            .call_with(&client, &CallOptions::new().request_id(id))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)), "{id:?}: {err:?}");
+    }
+    assert_eq!(emu.calls(APP, "echo"), 0);
+    // The longest allowed one goes through.
+    let longest = "x".repeat(200);
+    EchoArgs { r#type: "x" }
+        .call_with(&client, &CallOptions::new().request_id(longest.as_str()))
+        .await
+        .unwrap();
+    assert_eq!(request_ids(&emu, "echo"), [Some(longest)]);
 }

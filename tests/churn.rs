@@ -56,7 +56,7 @@ async fn calls_under_token_churn() {
                         break;
                     }
                     let sent = Instant::now();
-                    match client.call::<Value, _>("tick", &json!(i)).await {
+                    match client.call::<Value>("tick", &json!(i)).await {
                         Ok(value) if value == json!(i) => {}
                         Ok(value) => failures.push(format!("call {i} answered {value}")),
                         Err(error) => failures.push(format!("call {i}: {error}")),

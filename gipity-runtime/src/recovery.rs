@@ -1,0 +1,242 @@
+//! What to do with an answer, and the loop that does it.
+//!
+//! [`decide`] is the whole policy, as a pure function of the answer (status, platform code,
+//! `Retry-After`), what this call already tried, and what the client can do:
+//!
+//! | answer | not tried yet | already tried |
+//! |---|---|---|
+//! | 2xx | accept | accept |
+//! | 401 `LOGIN_REQUIRED`, 403 `CONSENT_REQUIRED` | ask the auth handler (if any), send again if it completes | give up with the challenge |
+//! | other 401, with a token credential | drop the token, get a fresh one, send again | fail with the 401 |
+//! | 429 with `Retry-After` within the client's bound | wait, send again | rate limited |
+//! | anything else | fail with the platform's error | fail |
+//!
+//! Each kind of retry happens at most once per call, so the loop never loops forever: a call
+//! sends at most four requests (the first, one after a refresh, one after a completed
+//! challenge, one after a wait).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::{AuthHandler, AuthOutcome, ChallengeKind, Challenges, Permissions};
+use crate::credentials::{Attach, Attached, Identity};
+use crate::error::{Error, Result};
+use crate::flight::Flight;
+use crate::platform;
+use crate::transport::{Request, Transport};
+use crate::wire::{self, Reply};
+
+/// What the call has already tried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Tried {
+    /// A rejected token was dropped and a fresh one obtained.
+    pub(crate) refreshed: bool,
+    /// The auth handler completed a challenge.
+    pub(crate) challenged: bool,
+    /// The call waited for `Retry-After`.
+    pub(crate) waited: bool,
+}
+
+/// The answer, as far as the decision needs it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answer<'a> {
+    pub(crate) status: u16,
+    pub(crate) code: Option<&'a str>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+/// What the client can do about an answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Abilities {
+    /// The client has an auth handler.
+    pub(crate) handler: bool,
+    /// The credential sent is a token the client can obtain again (app token, player token).
+    pub(crate) renewable: bool,
+    /// The longest `Retry-After` the client waits for.
+    pub(crate) max_retry_after: Duration,
+}
+
+/// What to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// A success: the answer is the call's.
+    Accept,
+    /// Drop the rejected token, get a fresh one, send again.
+    Refresh,
+    /// Ask the auth handler; send again if it completes.
+    Ask(ChallengeKind),
+    /// Give up with the challenge (no handler, or it already completed one).
+    Challenge(ChallengeKind),
+    /// Wait this long, then send again.
+    Wait(Duration),
+    /// Give up: rate limited.
+    RateLimited,
+    /// Give up with the platform's error.
+    Fail,
+}
+
+/// The policy of the module's table.
+pub(crate) fn decide(answer: Answer<'_>, tried: Tried, can: Abilities) -> Decision {
+    if (200..300).contains(&answer.status) {
+        return Decision::Accept;
+    }
+    let challenge = match (answer.status, answer.code) {
+        (401, Some("LOGIN_REQUIRED")) => Some(ChallengeKind::Login),
+        (403, Some("CONSENT_REQUIRED")) => Some(ChallengeKind::Consent),
+        _ => None,
+    };
+    if let Some(kind) = challenge {
+        return if can.handler && !tried.challenged {
+            Decision::Ask(kind)
+        } else {
+            Decision::Challenge(kind)
+        };
+    }
+    match answer.status {
+        401 if can.renewable && !tried.refreshed => Decision::Refresh,
+        429 => match answer.retry_after {
+            Some(wait) if !tried.waited && wait <= can.max_retry_after => Decision::Wait(wait),
+            _ => Decision::RateLimited,
+        },
+        _ => Decision::Fail,
+    }
+}
+
+/// One logical exchange: the request, the credential it wants, and the permissions a login
+/// or consent URL built for it asks for.
+pub(crate) struct Exchange<'a> {
+    pub(crate) request: Request<'a>,
+    pub(crate) attach: Attach,
+    pub(crate) permissions: Permissions,
+}
+
+/// A client's recovery: its auth handler, the gate that makes concurrent calls share one
+/// interaction, how challenges are built, and the bound on `Retry-After`.
+pub(crate) struct Recovery {
+    handler: Option<Arc<dyn AuthHandler>>,
+    gate: Flight<AuthOutcome>,
+    challenges: Challenges,
+    max_retry_after: Duration,
+}
+
+impl Recovery {
+    pub(crate) fn new(
+        handler: Option<Arc<dyn AuthHandler>>,
+        challenges: Challenges,
+        max_retry_after: Duration,
+    ) -> Self {
+        Self {
+            handler,
+            gate: Flight::new(),
+            challenges,
+            max_retry_after,
+        }
+    }
+
+    pub(crate) fn has_handler(&self) -> bool {
+        self.handler.is_some()
+    }
+
+    /// How challenges are built.
+    pub(crate) fn challenges(&self) -> &Challenges {
+        &self.challenges
+    }
+
+    /// Sends `exchange` and applies [`decide`] to each answer until it accepts or gives up.
+    pub(crate) async fn execute(
+        &self,
+        transport: &Transport,
+        identity: &Identity,
+        exchange: &Exchange<'_>,
+        span: &tracing::Span,
+    ) -> Result<Reply> {
+        let mut tried = Tried::default();
+        let mut attempt = 0_u32;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            let credential = identity.attach(transport, exchange.attach).await?;
+            let reply = transport
+                .send(&exchange.request, credential.header())
+                .await?;
+            span.record("status", reply.status);
+            let failure = (!reply.is_success()).then(|| wire::failure(&reply));
+            let code = failure.as_ref().and_then(|failure| failure.code.as_deref());
+            let answer = Answer {
+                status: reply.status,
+                code,
+                retry_after: reply.retry_after,
+            };
+            let can = Abilities {
+                handler: self.handler.is_some(),
+                renewable: matches!(credential, Attached::AppToken(..) | Attached::Player(..)),
+                max_retry_after: self.max_retry_after,
+            };
+            match decide(answer, tried, can) {
+                Decision::Accept => return Ok(reply),
+                Decision::Refresh => {
+                    tracing::debug!(?code, "credential rejected; refreshing once");
+                    identity.invalidate(&credential);
+                    tried.refreshed = true;
+                }
+                Decision::Wait(wait) => {
+                    tracing::debug!(?wait, "rate limited; waiting once");
+                    // Boxed, like every cold path here: the future of a call stays small.
+                    Box::pin(platform::sleep(wait)).await;
+                    tried.waited = true;
+                }
+                Decision::RateLimited => {
+                    return Err(Error::RateLimited {
+                        retry_after: reply.retry_after,
+                    });
+                }
+                decision @ (Decision::Ask(kind) | Decision::Challenge(kind)) => {
+                    let failure = failure.unwrap_or_default();
+                    let given = match kind {
+                        ChallengeKind::Login => failure.login_url.as_deref(),
+                        ChallengeKind::Consent => failure.consent_url.as_deref(),
+                    };
+                    let mut challenge = self.challenges.make(kind, given, exchange.permissions);
+                    challenge.outcome = tried.challenged.then_some(AuthOutcome::Completed);
+                    if let (Decision::Ask(_), Some(handler)) = (decision, &self.handler) {
+                        let outcome = Box::pin(self.resolve(handler, challenge.clone())).await;
+                        tracing::debug!(?kind, ?outcome, "auth handler finished");
+                        if outcome == AuthOutcome::Completed {
+                            tried.challenged = true;
+                            continue;
+                        }
+                        challenge.outcome = Some(outcome);
+                    }
+                    return Err(match kind {
+                        ChallengeKind::Login => Error::LoginRequired(Box::new(challenge)),
+                        ChallengeKind::Consent => Error::ConsentRequired(Box::new(challenge)),
+                    });
+                }
+                Decision::Fail => {
+                    return Err(wire::error_from(&reply, failure.unwrap_or_default()));
+                }
+            }
+        }
+    }
+
+    /// Runs the auth handler once for all the calls that meet a challenge at the same time.
+    async fn resolve(
+        &self,
+        handler: &Arc<dyn AuthHandler>,
+        challenge: crate::auth::Challenge,
+    ) -> AuthOutcome {
+        let seen = self.gate.generation();
+        let (outcome, _) = self
+            .gate
+            .run(
+                seen,
+                |_, newer| newer,
+                || async { Ok(handler.authenticate(challenge).await) },
+            )
+            .await;
+        outcome.unwrap_or(AuthOutcome::Cancelled)
+    }
+}
+
+#[cfg(test)]
+mod tests;

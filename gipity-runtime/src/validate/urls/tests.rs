@@ -1,0 +1,513 @@
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use super::*;
+use crate::validate::test_support::{assert_message_style, emulator};
+
+// ------------------------------------------------------------------ return_url
+
+#[test]
+fn return_url_rejects_hostile_inputs() {
+    let long_path = format!("https://app.gipity.ai/{}", "a".repeat(MAX_URL_BYTES));
+    let cases: Vec<(&str, String)> = vec![
+        // Wrong schemes and shapes.
+        ("plain http", "http://app.gipity.ai/".into()),
+        ("uppercase http", "HTTP://APP.GIPITY.AI/".into()),
+        ("javascript", "javascript:alert(document.cookie)".into()),
+        ("mixed-case javascript", "JaVaScRiPt:alert(1)".into()),
+        (
+            "javascript with a gipity authority",
+            "javascript://app.gipity.ai/%0aalert(1)".into(),
+        ),
+        ("data", "data:text/html,<script>alert(1)</script>".into()),
+        ("file", "file:///etc/passwd".into()),
+        ("websocket", "wss://app.gipity.ai/".into()),
+        ("blob", "blob:https://app.gipity.ai/0b1c".into()),
+        ("ftp", "ftp://gipity.ai/".into()),
+        ("scheme-relative", "//evil.com/".into()),
+        ("scheme-relative to gipity", "//app.gipity.ai/".into()),
+        ("relative path", "/account/project/".into()),
+        ("bare relative", "account/project".into()),
+        ("query only", "?return=https://evil.com".into()),
+        ("no slashes", "https:gipity.ai".into()),
+        ("one slash", "https:/gipity.ai".into()),
+        ("three slashes", "https:///gipity.ai".into()),
+        ("missing colon", "https//gipity.ai".into()),
+        ("no host", "https://".into()),
+        ("empty", String::new()),
+        // Look-alike hosts.
+        ("suffix trick", "https://gipity.ai.evil.com/".into()),
+        ("prefix trick", "https://evilgipity.ai/".into()),
+        ("app suffix trick", "https://app.gipity.ai.evil.com/".into()),
+        ("hyphen look-alike", "https://app-gipity.ai/".into()),
+        ("other tld", "https://gipity.com/".into()),
+        ("api host is not an app host", "https://a.gipity.ai/".into()),
+        ("www", "https://www.gipity.ai/".into()),
+        ("empty label", "https://app..gipity.ai/".into()),
+        ("leading dot", "https://.gipity.ai/".into()),
+        ("trailing dot", "https://gipity.ai./".into()),
+        ("trailing dot on app", "https://APP.GIPITY.AI./x".into()),
+        ("path names gipity", "https://evil.com/app.gipity.ai".into()),
+        (
+            "fragment names gipity",
+            "https://evil.com#@app.gipity.ai".into(),
+        ),
+        (
+            "query names gipity",
+            "https://evil.com?https://app.gipity.ai".into(),
+        ),
+        ("wildcard", "https://*.gipity.ai/".into()),
+        // User info.
+        ("userinfo host trick", "https://gipity.ai@evil.com/".into()),
+        ("user and password", "https://user:pw@app.gipity.ai/".into()),
+        ("empty userinfo", "https://@app.gipity.ai/".into()),
+        (
+            "port-looking userinfo",
+            "https://app.gipity.ai:443@evil.com/".into(),
+        ),
+        (
+            "gipity in both",
+            "https://app.gipity.ai@app.gipity.ai/".into(),
+        ),
+        // Percent-encoding in the authority.
+        (
+            "encoded slash then userinfo",
+            "https://app.gipity.ai%2F@evil.com".into(),
+        ),
+        ("encoded dots", "https://gipity%2eai/".into()),
+        ("encoded letter", "https://%67ipity.ai/".into()),
+        ("encoded nul", "https://app.gipity.ai%00.evil.com/".into()),
+        ("encoded at", "https://app.gipity.ai%40evil.com/".into()),
+        // Ports.
+        ("explicit default port", "https://gipity.ai:443/".into()),
+        ("http port", "https://gipity.ai:80/".into()),
+        ("other port", "https://app.gipity.ai:8443/".into()),
+        ("empty port", "https://dev.gipity.ai:/".into()),
+        ("port zero", "https://gipity.ai:0/".into()),
+        ("port out of range", "https://gipity.ai:65536/".into()),
+        // IP hosts.
+        ("ipv6 loopback", "https://[::1]/".into()),
+        ("ipv4 loopback", "https://127.0.0.1/".into()),
+        ("integer ip", "https://2130706433/".into()),
+        ("hex ip", "https://0x7f000001/".into()),
+        ("short ip", "https://127.1/".into()),
+        ("mapped ipv6", "https://[::ffff:7f00:1]/".into()),
+        ("localhost", "https://localhost/".into()),
+        // Whitespace, controls and backslashes.
+        ("tab inside host", "https://gip\tity.ai/".into()),
+        (
+            "newline inside host",
+            "https://app.gipity.ai\n.evil.com/".into(),
+        ),
+        ("carriage return", "https://app.gipity.ai/\r".into()),
+        ("leading space", " https://app.gipity.ai/".into()),
+        ("trailing space", "https://app.gipity.ai/ ".into()),
+        ("space in path", "https://app.gipity.ai/a b".into()),
+        ("nul byte", "https://app.gipity.ai\0.evil.com/".into()),
+        ("delete char", "https://app.gipity.ai/\u{7f}".into()),
+        (
+            "backslash userinfo",
+            "https://app.gipity.ai\\@evil.com/".into(),
+        ),
+        ("backslash slashes", "https:\\\\app.gipity.ai\\".into()),
+        ("backslash scheme-relative", "\\\\evil.com".into()),
+        // Unicode.
+        ("ideographic full stop", "https://gipity\u{3002}ai/".into()),
+        ("fullwidth letter", "https://\u{FF47}ipity.ai/".into()),
+        ("fullwidth dot", "https://gipity\u{FF0E}ai/".into()),
+        ("zero-width space", "https://app.gipity.ai\u{200B}/".into()),
+        (
+            "soft hyphen (idna drops it)",
+            "https://gip\u{AD}ity.ai/".into(),
+        ),
+        ("dotless i look-alike", "https://g\u{131}pity.ai/".into()),
+        ("cyrillic a", "https://\u{430}pp.gipity.ai/".into()),
+        ("no-break space", "https://app.gipity.ai/\u{A0}".into()),
+        (
+            "right-to-left override",
+            "https://app.gipity.ai/\u{202E}".into(),
+        ),
+        ("punycode", "https://xn--gipity-9ua.ai/".into()),
+        ("punycode label", "https://xn--app-0na.gipity.ai/".into()),
+        // Size.
+        ("too long", long_path),
+    ];
+    assert!(cases.len() >= 45, "only {} hostile cases", cases.len());
+    let extra = emulator();
+    for (what, input) in &cases {
+        for origin in [None, Some(&extra)] {
+            match return_url(input, origin) {
+                Ok(url) => panic!("{what}: {input:?} accepted as {url}"),
+                Err(error) => {
+                    assert_message_style(&error, input);
+                    assert!(error.0.chars().count() < 400, "{what}: message too long");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn return_url_accepts_gipity_pages_and_the_extra_origin() {
+    let extra = emulator();
+    let cases: [(&str, Option<&Url>, &str); 14] = [
+        ("https://app.gipity.ai", None, "https://app.gipity.ai/"),
+        (
+            "https://dev.gipity.ai/acme/shop/",
+            None,
+            "https://dev.gipity.ai/acme/shop/",
+        ),
+        ("https://gipity.ai/", None, "https://gipity.ai/"),
+        (
+            "https://app.gipity.ai/acme/shop/?tab=cart&x=1#top",
+            None,
+            "https://app.gipity.ai/acme/shop/?tab=cart&x=1#top",
+        ),
+        // Scheme and host are case-insensitive; the canonical form comes back.
+        ("HTTPS://GIPITY.AI", None, "https://gipity.ai/"),
+        (
+            "HtTpS://App.Gipity.Ai/Acme/Shop",
+            None,
+            "https://app.gipity.ai/Acme/Shop",
+        ),
+        // `@`, `?`, `#` after the authority do not change the host.
+        (
+            "https://gipity.ai#@evil.com",
+            None,
+            "https://gipity.ai/#@evil.com",
+        ),
+        (
+            "https://gipity.ai?@evil.com",
+            None,
+            "https://gipity.ai/?@evil.com",
+        ),
+        (
+            "https://app.gipity.ai/@evil.com",
+            None,
+            "https://app.gipity.ai/@evil.com",
+        ),
+        // Percent-encoding outside the authority is kept as is.
+        (
+            "https://app.gipity.ai/a%20b?q=%2F",
+            None,
+            "https://app.gipity.ai/a%20b?q=%2F",
+        ),
+        // The extra origin, with its explicit port.
+        (
+            "http://127.0.0.1:8787/acme/shop/?x=1#y",
+            Some(&extra),
+            "http://127.0.0.1:8787/acme/shop/?x=1#y",
+        ),
+        (
+            "http://127.0.0.1:8787",
+            Some(&extra),
+            "http://127.0.0.1:8787/",
+        ),
+        // Gipity pages stay allowed when an extra origin is given.
+        (
+            "https://app.gipity.ai/a",
+            Some(&extra),
+            "https://app.gipity.ai/a",
+        ),
+        // The gipity hosts also pass as extra origin (a no-op), still without a port.
+        (
+            "https://dev.gipity.ai/z",
+            Some(&extra),
+            "https://dev.gipity.ai/z",
+        ),
+    ];
+    for (input, origin, expected) in cases {
+        match return_url(input, origin) {
+            Ok(url) => assert_eq!(url.as_str(), expected, "{input:?}"),
+            Err(error) => panic!("{input:?} rejected: {}", error.0),
+        }
+    }
+}
+
+#[test]
+fn return_url_extra_origin_is_exact() {
+    let extra = emulator();
+    for input in [
+        "http://127.0.0.1:8788/",      // other port
+        "http://127.0.0.1/",           // default port
+        "https://127.0.0.1:8787/",     // other scheme
+        "http://localhost:8787/",      // other host, same machine
+        "http://127.1:8787/",          // same address, non-canonical spelling
+        "http://user@127.0.0.1:8787/", // user info
+        "http://127.0.0.1:8787@evil.com/",
+        "ws://127.0.0.1:8787/",
+    ] {
+        assert!(
+            return_url(input, Some(&extra)).is_err(),
+            "{input:?} accepted"
+        );
+    }
+    let v6 = Url::parse("http://[::1]:9000/").unwrap();
+    assert!(return_url("http://[::1]:9000/x", Some(&v6)).is_ok());
+    assert!(return_url("http://[0::1]:9000/x", Some(&v6)).is_err());
+    // A Gipity host with a port passes only as the extra origin itself.
+    let odd = Url::parse("https://app.gipity.ai:8443").unwrap();
+    assert!(return_url("https://app.gipity.ai:8443/x", Some(&odd)).is_ok());
+    assert!(return_url("https://app.gipity.ai:9443/x", Some(&odd)).is_err());
+    assert!(return_url("https://app.gipity.ai:8443/x", None).is_err());
+    let local = Url::parse("http://localhost:3000").unwrap();
+    assert!(return_url("http://LOCALHOST:3000/", Some(&local)).is_ok());
+    assert!(return_url("http://localhost.:3000/", Some(&local)).is_err());
+}
+
+#[test]
+fn url_functions_never_panic() {
+    const PARTS: [&str; 24] = [
+        "https:",
+        "http:",
+        "//",
+        "[",
+        "]",
+        ":",
+        "@",
+        "%",
+        "%2e",
+        "\u{e9}",
+        "\\",
+        ".",
+        "gipity.ai",
+        "app.",
+        "#",
+        "?",
+        "/",
+        "xn--",
+        "::1",
+        "443",
+        "\t",
+        "\u{200B}",
+        "127.0.0.1",
+        "",
+    ];
+    let extra = emulator();
+    let base = base_url("https://a.gipity.ai/p", false).unwrap();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..20_000 {
+        let mut input = String::new();
+        for _ in 0..6 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            input.push_str(PARTS[(seed >> 33) as usize % PARTS.len()]);
+        }
+        for origin in [None, Some(&extra)] {
+            if let Ok(url) = return_url(&input, origin) {
+                let host = url.host_str().unwrap_or_default();
+                assert!(
+                    RETURN_HOSTS.contains(&host) || url.origin() == extra.origin(),
+                    "{input:?} accepted as {url}"
+                );
+            }
+        }
+        let _ = base_url(&input, true);
+        if let Some(url) = challenge_url(&input, &base) {
+            assert!(url.path().starts_with("/p/api/auth/"), "{input:?} -> {url}");
+        }
+    }
+}
+
+#[test]
+fn return_url_length_limit_is_2048_bytes() {
+    let head = "https://app.gipity.ai/";
+    let exact = format!("{head}{}", "a".repeat(MAX_URL_BYTES - head.len()));
+    assert_eq!(exact.len(), MAX_URL_BYTES);
+    assert!(return_url(&exact, None).is_ok());
+    let over = format!("{exact}a");
+    assert!(return_url(&over, None).is_err());
+}
+
+#[test]
+fn return_url_messages_do_not_quote_credentials() {
+    for input in [
+        "https://user:hunter2@evil.com/",
+        "https://evil.com/?token=hunter2",
+        "https://evil.com/#access_token=hunter2",
+    ] {
+        let error = return_url(input, None).unwrap_err();
+        assert!(!error.0.contains("hunter2"), "{input:?}: {}", error.0);
+    }
+    let long = format!("https://evil.com/{}", "x".repeat(500));
+    let error = return_url(&long, None).unwrap_err();
+    assert!(
+        error.0.contains('…') && error.0.chars().count() < 200,
+        "{}",
+        error.0
+    );
+}
+
+// ------------------------------------------------------------------ base_url
+
+#[test]
+fn base_url_accepts_and_normalizes() {
+    let cases: [(&str, bool, &str); 14] = [
+        ("https://a.gipity.ai", false, "https://a.gipity.ai/"),
+        ("https://a.gipity.ai/", false, "https://a.gipity.ai/"),
+        ("https://a.gipity.ai//", false, "https://a.gipity.ai/"),
+        ("https://a.gipity.ai:443/", false, "https://a.gipity.ai/"),
+        ("HTTPS://A.GIPITY.AI", false, "https://a.gipity.ai/"),
+        ("https://host/prefix", false, "https://host/prefix"),
+        ("https://host/prefix/", false, "https://host/prefix"),
+        ("https://host:8443/a/b//", false, "https://host:8443/a/b"),
+        ("http://localhost:8787", false, "http://localhost:8787/"),
+        ("http://LOCALHOST:8787/", false, "http://localhost:8787/"),
+        ("http://127.0.0.1:9/", false, "http://127.0.0.1:9/"),
+        ("http://127.1.2.3", false, "http://127.1.2.3/"),
+        (
+            "http://[::1]:8080/api-root/",
+            false,
+            "http://[::1]:8080/api-root",
+        ),
+        (
+            "http://staging.internal:8080",
+            true,
+            "http://staging.internal:8080/",
+        ),
+    ];
+    for (input, insecure, expected) in cases {
+        match base_url(input, insecure) {
+            Ok(url) => assert_eq!(url.as_str(), expected, "{input:?}"),
+            Err(error) => panic!("{input:?} rejected: {}", error.0),
+        }
+    }
+    assert_eq!(
+        base_url("https://a.gipity.ai/", false),
+        base_url("https://a.gipity.ai", false)
+    );
+}
+
+#[test]
+fn base_url_rejects() {
+    let cases = [
+        "",
+        " ",
+        "a.gipity.ai",
+        "/api",
+        "//a.gipity.ai",
+        "https:a.gipity.ai",
+        "https://",
+        "http://a.gipity.ai",
+        "http://localhost.evil.com",
+        "http://127.0.0.1.evil.com",
+        "http://localhost./",
+        "http://[::2]/",
+        "http://10.0.0.1/",
+        "http://sub.localhost/",
+        "ftp://a.gipity.ai",
+        "ws://localhost:8787",
+        "javascript:alert(1)",
+        "data:,x",
+        "file:///etc",
+        "https://user:pw@a.gipity.ai",
+        "https://@a.gipity.ai",
+        "https://a.gipity.ai?x=1",
+        "https://a.gipity.ai/?",
+        "https://a.gipity.ai#f",
+        "https://a.gipity.ai/#",
+        "https:// a.gipity.ai",
+        "https://a.gipity.ai\n",
+        "https://a.gipity.ai\\x",
+        "https://a%2egipity.ai",
+        "https://a.gipity.ai:99999",
+        "https://a.g\u{131}pity.ai",
+    ];
+    for input in cases {
+        match base_url(input, false) {
+            Ok(url) => panic!("{input:?} accepted as {url}"),
+            Err(error) => assert_message_style(&error, input),
+        }
+    }
+    // Insecure http is allowed on request, the rest still is not.
+    assert!(base_url("http://a.gipity.ai", true).is_ok());
+    assert!(base_url("http://user:pw@a.gipity.ai", true).is_err());
+    assert!(base_url("ftp://a.gipity.ai", true).is_err());
+    let error = base_url("https://user:hunter2@a.gipity.ai", false).unwrap_err();
+    assert!(!error.0.contains("hunter2"));
+    let error = base_url("https://a.gipity.ai/?key=hunter2", false).unwrap_err();
+    assert!(!error.0.contains("hunter2"), "{}", error.0);
+}
+
+#[test]
+fn is_loopback_cases() {
+    for (input, expected) in [
+        ("http://localhost/", true),
+        ("http://LocalHost:1/", true),
+        ("http://127.0.0.1/", true),
+        ("http://127.255.0.9/", true),
+        ("http://[::1]/", true),
+        ("http://localhost./", false),
+        ("http://foo.localhost/", false),
+        ("http://128.0.0.1/", false),
+        ("http://[::ffff:127.0.0.1]/", false),
+        ("https://a.gipity.ai/", false),
+    ] {
+        assert_eq!(
+            is_loopback(&Url::parse(input).unwrap()),
+            expected,
+            "{input:?}"
+        );
+    }
+    assert!(!is_loopback(&Url::parse("data:,x").unwrap()));
+}
+
+// ------------------------------------------------------------------ challenge_url
+
+#[test]
+fn challenge_urls() {
+    let base = base_url("https://a.gipity.ai", false).unwrap();
+    let prefixed = base_url("https://host.example/platform/", false).unwrap();
+    let local = base_url("http://127.0.0.1:8787", false).unwrap();
+    let accepted = [
+        (
+            "https://a.gipity.ai/api/auth/login?app=p_x&permissions=5",
+            &base,
+        ),
+        ("https://a.gipity.ai/api/auth/consent?app=p_x#frag", &base),
+        ("https://A.GIPITY.AI:443/api/auth/login", &base),
+        (
+            "https://host.example/platform/api/auth/login?app=p_x",
+            &prefixed,
+        ),
+        ("http://127.0.0.1:8787/api/auth/login?app=p_x", &local),
+    ];
+    for (given, api) in accepted {
+        assert!(challenge_url(given, api).is_some(), "{given:?} refused");
+    }
+    let refused = [
+        ("https://evil.com/api/auth/login", &base),
+        ("https://a.gipity.ai.evil.com/api/auth/login", &base),
+        ("https://app.gipity.ai/api/auth/login", &base),
+        ("https://a.gipity.ai:8443/api/auth/login", &base),
+        ("http://a.gipity.ai/api/auth/login", &base),
+        ("https://user:pw@a.gipity.ai/api/auth/login", &base),
+        ("https://evil.com@a.gipity.ai/api/auth/login", &base),
+        ("https://a.gipity.ai/api/token", &base),
+        ("https://a.gipity.ai/api/auth", &base),
+        ("https://a.gipity.ai/x/api/auth/login", &base),
+        ("https://a.gipity.ai/api/auth/../../evil", &base),
+        ("https://a.gipity.ai/api/auth/%2e%2e/%2e%2e/evil", &base),
+        ("https://a.gipity.ai/api/auth/..%2f..%2fevil", &base),
+        ("https://a.gipity.ai/api/authx/login", &base),
+        ("https://a%2egipity.ai/api/auth/login", &base),
+        ("https://a.gipity.ai/api/auth/login\n", &base),
+        ("https://a.gipity.ai\\api/auth/login", &base),
+        ("//a.gipity.ai/api/auth/login", &base),
+        ("/api/auth/login", &base),
+        ("javascript:alert(1)//a.gipity.ai/api/auth/", &base),
+        ("", &base),
+        ("https://host.example/api/auth/login", &prefixed),
+        ("https://host.example/platformx/api/auth/login", &prefixed),
+        ("http://127.0.0.1:8788/api/auth/login", &local),
+        ("http://localhost:8787/api/auth/login", &local),
+    ];
+    for (given, api) in refused {
+        assert_eq!(challenge_url(given, api), None, "{given:?} accepted");
+    }
+}

@@ -1,1 +1,0 @@
-//! Examples and cross-crate integration tests for the gipity bindings (not published).
