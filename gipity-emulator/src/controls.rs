@@ -16,6 +16,8 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use gipity_shared::header;
+
 use crate::faults::{Fault, Target, Times};
 use crate::http::{ApiError, MAX_BODY, data, excerpt, parse_json_body, read_body};
 use crate::model::{AutoDecision, RequestRecord};
@@ -502,9 +504,9 @@ fn describe(record: &RequestRecord) -> Value {
         "method": record.method,
         "path": record.path,
         "hasCookie": has_session_cookie,
-        "hasAppToken": has("x-app-token"),
+        "hasAppToken": has(header::APP_TOKEN),
         "hasAuthorization": has("authorization"),
-        "hasApiKey": has("x-api-key"),
+        "hasApiKey": has(header::API_KEY),
         "origin": record.header("origin"),
     })
 }

@@ -106,6 +106,8 @@ pub use crate::model::{
     RequestRecord, User, permissions,
 };
 
+use gipity_shared::path;
+
 use crate::state::{Auto, Config, FunctionDef, Handler, HandlerFuture, SESSION_COOKIE, Shared};
 
 /// App tokens live this long unless configured otherwise.
@@ -402,7 +404,7 @@ impl Emulator {
             .map_err(|_| EmulatorError::InvalidUrl(challenge_url.to_owned()))?;
         let ours = url::Url::parse(&self.shared().base_url)
             .is_ok_and(|base| base.origin() == url.origin());
-        if !ours || !matches!(url.path(), "/api/auth/login" | "/api/auth/consent") {
+        if !ours || ![path::LOGIN, path::CONSENT].contains(&url.path()) {
             return Err(EmulatorError::ForeignUrl(challenge_url.to_owned()));
         }
         let mut app = None;

@@ -62,8 +62,8 @@ impl Page {
 
     fn path(self) -> &'static str {
         match self {
-            Self::Login => "/api/auth/login",
-            Self::Consent => "/api/auth/consent",
+            Self::Login => gipity_shared::path::LOGIN,
+            Self::Consent => gipity_shared::path::CONSENT,
         }
     }
 }

@@ -271,7 +271,7 @@ fn query_permissions(query: Option<&str>) -> Result<u32, ApiError> {
 }
 
 /// Name of the app token header.
-const APP_TOKEN: &str = "x-app-token";
+const APP_TOKEN: &str = gipity_shared::header::APP_TOKEN;
 
 /// Checks `X-App-Token` when present: `Ok(true)` for a live token of `app`,
 /// `Ok(false)` when absent, `401 TOKEN_EXPIRED` / `401 INVALID_TOKEN` otherwise.
@@ -485,7 +485,7 @@ impl Future for CatchUnwind {
 /// Resolves the caller: `X-Api-Key`, else `Authorization: Bearer`, else
 /// `X-App-Token` plus the session cookie.
 fn resolve(state: &Inner, app: &str, headers: &HeaderMap) -> Result<Resolved, ApiError> {
-    if let Some(key) = headers.get("x-api-key") {
+    if let Some(key) = headers.get(gipity_shared::header::API_KEY) {
         let valid = state
             .apps
             .get(app)
