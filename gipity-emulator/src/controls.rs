@@ -19,10 +19,10 @@ use serde_json::{Map, Value, json};
 use gipity_shared::header;
 
 use crate::faults::{Fault, Target, Times};
-use crate::http::{ApiError, MAX_BODY, data, excerpt, parse_json_body, read_body};
+use crate::http::SESSION_COOKIE;
+use crate::http::{ApiError, MAX_BODY, allow, data, excerpt, parse_json_body, read_body};
 use crate::model::{AutoDecision, RequestRecord};
-use crate::routes::allow;
-use crate::state::{Auto, SESSION_COOKIE, Shared};
+use crate::state::{Auto, Shared};
 
 /// The first path segment of every control.
 pub(crate) const PREFIX: &str = "__emulator";

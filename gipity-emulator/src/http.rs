@@ -6,11 +6,9 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-
-use crate::state::SESSION_COOKIE;
 
 /// Largest request body accepted (1 MiB).
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
@@ -257,6 +255,28 @@ pub(crate) fn escape_html(text: &str) -> String {
         }
     }
     out
+}
+
+/// Name of the session cookie.
+pub(crate) const SESSION_COOKIE: &str = "gipity_session";
+
+/// `Ok` when `method` is one of `allowed` (`HEAD` counts as `GET`), else `405`.
+pub(crate) fn allow(method: &Method, allowed: &[Method]) -> Result<(), ApiError> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    if allowed.contains(method) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("use {}", names.join(" or ")),
+    )
+    .allow(names.join(", ")))
 }
 
 #[cfg(test)]

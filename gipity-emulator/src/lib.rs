@@ -108,7 +108,8 @@ pub use crate::model::{
 
 use gipity_shared::path;
 
-use crate::state::{Auto, Config, FunctionDef, Handler, HandlerFuture, SESSION_COOKIE, Shared};
+use crate::http::SESSION_COOKIE;
+use crate::state::{Auto, Config, FunctionDef, Handler, HandlerFuture, Shared};
 
 /// App tokens live this long unless configured otherwise.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);

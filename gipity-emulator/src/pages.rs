@@ -24,9 +24,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
+use crate::http::SESSION_COOKIE;
 use crate::http::{ApiError, HTML, escape_html, excerpt, html, read_body, respond};
 use crate::model::{AUTO_USER, AutoDecision, User};
-use crate::state::{Auto, SESSION_COOKIE, Shared};
+use crate::state::{Auto, Shared};
 
 /// Largest form body accepted.
 const MAX_FORM: usize = 64 * 1024;

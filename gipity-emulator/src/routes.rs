@@ -18,10 +18,11 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::{Fault, Target, respond_with};
 use crate::http::{
-    ApiError, MAX_BODY, answer, data, excerpt, json, parse_json_body, read_body, session_cookies,
+    ApiError, MAX_BODY, SESSION_COOKIE, allow, answer, data, excerpt, json, parse_json_body,
+    read_body, session_cookies,
 };
 use crate::model::{Auth, AuthMode, Call, Caller, FnError, RequestRecord, User};
-use crate::state::{HandlerFuture, SESSION_COOKIE, Shared, State as Inner, TokenCheck};
+use crate::state::{HandlerFuture, Shared, State as Inner, TokenCheck};
 use crate::{controls, pages, statics};
 
 /// Smallest and largest accepted device secret, in characters.
@@ -134,25 +135,6 @@ fn decode_segments(path: &str) -> Result<Vec<String>, ApiError> {
                 })
         })
         .collect()
-}
-
-/// `Ok` when `method` is one of `allowed` (`HEAD` counts as `GET`), else `405`.
-pub(crate) fn allow(method: &Method, allowed: &[Method]) -> Result<(), ApiError> {
-    let method = if method == Method::HEAD {
-        &Method::GET
-    } else {
-        method
-    };
-    if allowed.contains(method) {
-        return Ok(());
-    }
-    let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
-    Err(ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        format!("use {}", names.join(" or ")),
-    )
-    .allow(names.join(", ")))
 }
 
 /// Answers `fault`, or waits and returns `None` for a delay.

@@ -17,9 +17,6 @@ use crate::faults::{Fault, Target, Times};
 use crate::http::session_cookies;
 use crate::model::{Auth, AuthMode, AutoDecision, Call, Counters, FnError, RequestRecord, User};
 
-/// Name of the session cookie.
-pub(crate) const SESSION_COOKIE: &str = "gipity_session";
-
 /// What a stored function returns: a future of its result.
 pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, FnError>> + Send>>;
 

@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{AuthHandler, AuthOutcome, Challenge, Challenges};
+use crate::auth::{AuthHandler, AuthOutcome, Challenge};
+use crate::challenge::Challenges;
 use crate::client::{Client, Inner};
 use crate::credentials::{Credentials, Endpoints, Identity};
 use crate::error::{Error, Result, Setting};

@@ -291,7 +291,7 @@ impl Client {
 
     /// How the client builds challenges (for the fuzz targets).
     #[cfg(any(fuzzing, test))]
-    pub(crate) fn challenges(&self) -> &crate::auth::Challenges {
+    pub(crate) fn challenges(&self) -> &crate::challenge::Challenges {
         self.inner.recovery.challenges()
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::auth::{Auth, Permissions};
 
 /// How to call one remote function. Generated stubs describe their function with a `static`
-/// of this type; [`Client::call_function`] takes one for hand-written calls.
+/// of this type; [`Client::call_function`](crate::Client::call_function) takes one for hand-written calls.
 ///
 /// ```
 /// use std::time::Duration;
@@ -65,7 +65,7 @@ impl<'a> RemoteFunction<'a> {
     }
 
     /// Treat `{"data": {"error": "..."}}` (a function that "fails softly") as
-    /// [`Error::Function`] instead of a success.
+    /// [`Error::Function`](crate::Error::Function) instead of a success.
     #[must_use]
     pub const fn soft_errors(mut self, soft_errors: bool) -> Self {
         self.soft_errors = soft_errors;

@@ -77,6 +77,7 @@
 
 mod auth;
 mod builder;
+mod challenge;
 mod client;
 mod credentials;
 mod error;

@@ -18,7 +18,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{AuthHandler, AuthOutcome, ChallengeKind, Challenges, Permissions};
+use crate::auth::{AuthHandler, AuthOutcome, ChallengeKind, Permissions};
+use crate::challenge::Challenges;
 use crate::credentials::{Attach, Attached, Identity};
 use crate::error::{Error, Result};
 use crate::flight::Flight;

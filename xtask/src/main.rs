@@ -8,6 +8,7 @@ mod bench;
 mod browser;
 mod fuzz;
 mod install;
+mod layout;
 mod proc;
 mod webdriver;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("browser") => browser(),
         Some("bench") => bench::run(&args[1..]),
+        Some("layout") => layout::check(),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -44,6 +46,7 @@ fn print_help() {
          tasks:\n  \
          ci       install what is missing, then run fmt, clippy, tests, docs, examples and the browser suite\n  \
          browser  only the browser suite and the browser example (headless Chromium)\n  \
+         layout   no import circle in the runtime or the emulator; target differences only in platform/\n  \
          bench    the benchmarks of BENCHMARKS.md (release; writes target/bench/summary.json)"
     );
 }
@@ -54,6 +57,8 @@ fn ci() -> Result<(), String> {
     install::components()?;
     install::wasm_target()?;
     run("format", cargo(&["fmt", "--all", "--check"]))?;
+    println!("\n==> layout");
+    layout::check()?;
     run(
         "clippy",
         cargo(&[
@@ -95,6 +100,21 @@ fn ci() -> Result<(), String> {
         "docs",
         cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
+    run(
+        "docs (wasm32, gipity-runtime)",
+        cargo(&[
+            "doc",
+            "-p",
+            "gipity-runtime",
+            "--no-deps",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    // Each publishable crate builds from its packaged sources, with the workspace's
+    // unpublished dependencies resolved locally.
+    run("package", cargo(&["package", "--workspace"]))?;
     run(
         "example: quickstart",
         cargo(&["run", "--example", "quickstart"])
