@@ -240,7 +240,9 @@ mod tests {
             ),
         );
         assert!(errors.is_empty(), "{errors:?}");
-        let Some(model) = stub else { return };
+        let Some(model) = stub else {
+            panic!("the stub has a model")
+        };
         let lines = super::stub(&model.function, Some(&model.args_ident));
         assert_eq!(
             lines,

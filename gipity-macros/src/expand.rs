@@ -22,11 +22,12 @@ pub(crate) fn run_function(args: TokenStream, item: TokenStream) -> TokenStream 
     };
     let cx = Ctxt::new();
     let options = parse_options(&cx, args, Site::Function);
+    let krate = options.krate();
     let model = Stub::from_syn(&cx, options, stub.clone());
     check::function(&cx, &model.function);
     match cx.check() {
         Ok(()) => expand_free(&model),
-        Err(errors) => fallback::function(&errors, stub),
+        Err(errors) => fallback::function(&errors, stub, &krate),
     }
 }
 

@@ -13,19 +13,22 @@ use crate::parse::StubFn;
 /// gets a body, since rustc rejects one outside a trait).
 pub(crate) fn unparsed(error: &syn::Error, item: TokenStream) -> TokenStream {
     if let Ok(stub) = syn::parse2::<StubFn>(item.clone()) {
-        return function(error, stub);
+        return function(error, stub, &syn::parse_quote!(::gipity_runtime));
     }
     let mut tokens = error.to_compile_error();
     tokens.extend(item);
     tokens
 }
 
-/// The errors, and the stub with a body that compiles: `{ ::core::unimplemented!() }`.
-pub(crate) fn function(errors: &syn::Error, stub: StubFn) -> TokenStream {
+/// The errors, the stub with a body that compiles (`{ ::core::unimplemented!() }`), and its
+/// arguments struct, so that a call site that uses `FooArgs { .. }.call(&client)` gets no second,
+/// misleading error.
+pub(crate) fn function(errors: &syn::Error, stub: StubFn, krate: &syn::Path) -> TokenStream {
     let errors = errors.to_compile_error();
     let attrs = without_helpers(stub.attrs);
     let vis = stub.vis;
     let mut sig = stub.sig;
+    let args_struct = args_struct(&vis, &sig, krate);
     sanitize(&mut sig);
     sig.inputs = sig
         .inputs
@@ -34,9 +37,80 @@ pub(crate) fn function(errors: &syn::Error, stub: StubFn) -> TokenStream {
         .collect();
     quote! {
         #errors
+        #args_struct
         #(#attrs)*
         #vis #sig {
             ::core::unimplemented!()
+        }
+    }
+}
+
+// Input:  pub async fn get_items(category: &str, page: u32) -> Result<Vec<Item>>;  (with errors)
+// Output: pub struct GetItemsArgs<__GipityT0 = (), __GipityT1 = ()> {
+//             pub category: __GipityT0, pub page: __GipityT1,
+//         }
+//         impl<__GipityT0, __GipityT1> GetItemsArgs<__GipityT0, __GipityT1> {
+//             pub fn call(&self, _: &Client) -> impl Future<Output = Result<Vec<Item>>> { pending() }
+//             pub fn call_with(&self, _: &Client, _: &CallOptions) -> impl Future<..> { pending() }
+//         }
+// Every field takes any type, so that the call site type-checks whatever the stub's mistake.
+// Nothing when the fn's name gives no struct name.
+fn args_struct(vis: &syn::Visibility, sig: &Signature, krate: &syn::Path) -> TokenStream {
+    let name = format!(
+        "{}Args",
+        crate::case::pascal_case(&syn::ext::IdentExt::unraw(&sig.ident).to_string())
+    );
+    let Ok(mut ident) = syn::parse_str::<syn::Ident>(&name) else {
+        return TokenStream::new();
+    };
+    ident.set_span(sig.ident.span());
+    let fields: Vec<&syn::Ident> = sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(pat) => Some(&pat.ident),
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let params: Vec<syn::Ident> = (0..fields.len())
+        .map(|i| syn::Ident::new(&format!("__GipityT{i}"), proc_macro2::Span::mixed_site()))
+        .collect();
+    let output = match &sig.output {
+        syn::ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            ElideLifetimes.visit_type_mut(&mut ty);
+            quote!(#ty)
+        }
+        syn::ReturnType::Default => quote!(()),
+    };
+    let generics = (!params.is_empty()).then(|| quote!(<#(#params = ()),*>));
+    let impl_generics = (!params.is_empty()).then(|| quote!(<#(#params),*>));
+    let type_args = (!params.is_empty()).then(|| quote!(<#(#params),*>));
+    quote! {
+        #vis struct #ident #generics {
+            #(pub #fields: #params,)*
+        }
+
+        impl #impl_generics #ident #type_args {
+            /// Not generated: the stub has errors.
+            pub fn call(
+                &self,
+                _: &#krate::__private::Client,
+            ) -> impl ::core::future::Future<Output = #output> + '_ {
+                ::core::future::pending()
+            }
+
+            /// Not generated: the stub has errors.
+            pub fn call_with(
+                &self,
+                _: &#krate::__private::Client,
+                _: &#krate::__private::CallOptions,
+            ) -> impl ::core::future::Future<Output = #output> + '_ {
+                ::core::future::pending()
+            }
         }
     }
 }
@@ -156,9 +230,11 @@ mod tests {
                 1
             }
         ));
-        let Ok(stub) = stub else { return };
+        let Ok(stub) = stub else {
+            panic!("the stub parses")
+        };
         let error = syn::Error::new(proc_macro2::Span::call_site(), "oops");
-        let output = function(&error, stub).to_string();
+        let output = function(&error, stub, &syn::parse_quote!(::gipity_runtime)).to_string();
         assert!(output.contains("compile_error"), "{output}");
         assert!(
             output.ends_with(
@@ -178,7 +254,9 @@ mod tests {
                 async fn n(&self) -> u8 {}
             }
         ));
-        let Ok(item) = item else { return };
+        let Ok(item) = item else {
+            panic!("the trait parses")
+        };
         let error = syn::Error::new(proc_macro2::Span::call_site(), "oops");
         let krate: syn::Path = syn::parse_quote!(::gipity_runtime);
         let output = api_trait(&error, item, &krate).to_string();

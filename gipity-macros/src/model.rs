@@ -6,7 +6,6 @@
 use proc_macro2::Span;
 use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned as _;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{
@@ -16,6 +15,7 @@ use syn::{
 
 use crate::args::{Args, Options, Site};
 use crate::case;
+use crate::check;
 use crate::ctxt::Ctxt;
 use crate::parse::StubFn;
 
@@ -95,21 +95,13 @@ pub(crate) struct ApiTrait {
     pub(crate) methods: Vec<Function>,
 }
 
-const FUNCTION: &str = "`#[gipity_runtime::function]`";
-const FUNCTIONS: &str = "`#[gipity_runtime::functions]`";
+pub(crate) const FUNCTION: &str = "`#[gipity_runtime::function]`";
+pub(crate) const FUNCTIONS: &str = "`#[gipity_runtime::functions]`";
 
 impl Stub {
     pub(crate) fn from_syn(cx: &Ctxt, options: Options, stub: StubFn) -> Self {
         let attrs = without_helpers(cx, stub.attrs, FUNCTION);
-        if let Some(receiver) = stub.sig.receiver() {
-            cx.error_spanned_by(
-                receiver,
-                format!(
-                    "a free stub has no `self`; to call functions as methods of `Client`, \
-                     declare them in a trait with {FUNCTIONS}"
-                ),
-            );
-        }
+        check::check_free_receiver(cx, &stub.sig);
         let args_ident = args_struct_ident(cx, &stub.sig.ident);
         let function = Function::from_parts(
             cx,
@@ -146,10 +138,8 @@ impl Function {
             }
         }
         let options = Options::from_args(cx, &args, Site::Method).or(defaults);
-        if let Some(default) = &method.modifiers.defaultness {
-            cx.error_spanned_by(default, "a stub cannot be `default`");
-        }
-        check_receiver(cx, &method.sig);
+        check::check_not_default(cx, method.modifiers.defaultness.as_ref());
+        check::check_receiver(cx, &method.sig);
         Self::from_parts(
             cx,
             Parts {
@@ -172,8 +162,8 @@ impl Function {
             options,
             macro_name,
         } = parts;
-        check_modifiers(cx, &sig, body, macro_name);
-        let declared = check_generics(cx, &sig);
+        check::check_modifiers(cx, &sig, body, macro_name);
+        let declared = check::check_generics(cx, &sig);
         let params = sig
             .inputs
             .iter_mut()
@@ -225,55 +215,16 @@ struct Parts {
 
 impl ApiTrait {
     pub(crate) fn from_syn(cx: &Ctxt, options: &Options, item: syn::ItemTrait) -> Self {
+        check::check_trait_shape(cx, &item);
         let attrs = without_helpers(cx, item.attrs, FUNCTIONS);
-        if let Some(unsafety) = &item.unsafety {
-            cx.error_spanned_by(unsafety, format!("a {FUNCTIONS} trait cannot be `unsafe`"));
-        }
-        if let Some(auto) = &item.modifiers.auto_token {
-            cx.error_spanned_by(auto, format!("a {FUNCTIONS} trait cannot be `auto`"));
-        }
-        if !item.generics.params.is_empty() {
-            cx.error_spanned_by(
-                &item.generics,
-                format!(
-                    "a {FUNCTIONS} trait cannot be generic: it is implemented once, for `Client`"
-                ),
-            );
-        }
-        if let Some(where_clause) = &item.generics.where_clause {
-            cx.error_spanned_by(
-                where_clause,
-                format!("a {FUNCTIONS} trait cannot have a `where` clause"),
-            );
-        }
-        if let Some(colon) = &item.colon_token {
-            let supertraits = &item.supertraits;
-            cx.error_spanned_by(
-                quote::quote!(#colon #supertraits),
-                format!(
-                    "a {FUNCTIONS} trait cannot have supertraits: it is implemented for \
-                     `Client`, which implements only its methods"
-                ),
-            );
-        }
-        let mut methods = Vec::new();
-        for trait_item in item.items {
-            let other = match trait_item {
-                TraitItem::Fn(method) => {
-                    methods.push(Function::from_method(cx, options, method));
-                    continue;
-                }
-                TraitItem::Const(item) => item.const_token.span(),
-                TraitItem::Type(item) => item.type_token.span(),
-                TraitItem::Macro(item) => item.mac.path.span(),
-                TraitItem::Verbatim(tokens) => tokens.span(),
-                _ => item.ident.span(),
-            };
-            cx.error_at(
-                other,
-                format!("a {FUNCTIONS} trait holds only `async fn` methods"),
-            );
-        }
+        let methods = item
+            .items
+            .into_iter()
+            .filter_map(|trait_item| match trait_item {
+                TraitItem::Fn(method) => Some(Function::from_method(cx, options, method)),
+                _ => None,
+            })
+            .collect();
         Self {
             attrs,
             vis: item.vis,
@@ -388,95 +339,6 @@ fn without_helpers(cx: &Ctxt, attrs: Vec<Attribute>, macro_name: &str) -> Vec<At
         .collect()
 }
 
-/// Rule: a stub is a plain bodyless `async fn`: not `const`, `unsafe`, `extern` or variadic.
-fn check_modifiers(cx: &Ctxt, sig: &Signature, body: Option<Span>, macro_name: &str) {
-    if let Some(constness) = &sig.constness {
-        cx.error_spanned_by(constness, "a stub cannot be `const`: it calls over HTTP");
-    }
-    if sig.asyncness.is_none() {
-        cx.error_spanned_by(
-            sig.fn_token,
-            format!(
-                "{macro_name} requires an `async fn`: `async fn {}(..)`",
-                sig.ident
-            ),
-        );
-    }
-    if let syn::Safety::Unsafe(unsafety) = &sig.safety {
-        cx.error_spanned_by(unsafety, "a stub cannot be `unsafe`");
-    }
-    if let Some(abi) = &sig.abi {
-        cx.error_spanned_by(abi, "a stub cannot be `extern`: it is a Rust `async fn`");
-    }
-    if let Some(variadic) = &sig.variadic {
-        cx.error_spanned_by(
-            variadic.dots,
-            "a stub cannot be variadic: each parameter is a key of the JSON body",
-        );
-    }
-    if let Some(body) = body {
-        cx.error_at(
-            body,
-            format!("{macro_name} writes the body of the stub: replace `{{ .. }}` with `;`"),
-        );
-    }
-}
-
-/// Rule: no generic parameters or `where` clause; returns the declared lifetimes, already
-/// reported, so that their uses are not reported again.
-fn check_generics(cx: &Ctxt, sig: &Signature) -> Vec<Lifetime> {
-    let mut declared = Vec::new();
-    for param in &sig.generics.params {
-        match param {
-            syn::GenericParam::Lifetime(param) => {
-                cx.error_spanned_by(&param.lifetime, NAMED_LIFETIME);
-                declared.push(param.lifetime.clone());
-            }
-            syn::GenericParam::Type(param) => cx.error_spanned_by(
-                &param.ident,
-                "a stub cannot be generic: its parameters are sent as JSON, so their types \
-                 must be concrete",
-            ),
-            syn::GenericParam::Const(param) => cx.error_spanned_by(
-                &param.ident,
-                "a stub cannot have const parameters: its parameters are sent as JSON",
-            ),
-        }
-    }
-    if let Some(where_clause) = &sig.generics.where_clause {
-        cx.error_spanned_by(
-            where_clause,
-            "a stub cannot have a `where` clause: its parameter types are concrete",
-        );
-    }
-    declared
-}
-
-const NAMED_LIFETIME: &str = "a stub cannot name lifetimes; elide them instead \
-                              (`&str`, `&T`, `Cow<'_, str>`)";
-
-/// Rule: a method takes `&self` (it runs on a borrowed `Client`).
-fn check_receiver(cx: &Ctxt, sig: &Signature) {
-    const NEEDS_REF_SELF: &str = "the methods of a `#[gipity_runtime::functions]` trait take \
-                                  `&self`: they are called on a `Client`";
-    let Some(receiver) = sig.receiver() else {
-        cx.error_at(sig.paren_token.span.join(), NEEDS_REF_SELF);
-        return;
-    };
-    match &receiver.kind {
-        syn::ReceiverKind::Reference(_, lifetime, mutability) => {
-            if let Some(mutability) = mutability {
-                cx.error_spanned_by(mutability, format!("{NEEDS_REF_SELF}, not `&mut self`"));
-            }
-            if let Some(lifetime) = lifetime.as_ref().filter(|l| l.ident != "_") {
-                cx.error_spanned_by(lifetime, NAMED_LIFETIME);
-            }
-        }
-        syn::ReceiverKind::Typed(_, ty) => cx.error_spanned_by(ty, NEEDS_REF_SELF),
-        _ => cx.error_spanned_by(receiver, format!("{NEEDS_REF_SELF}, not `self`")),
-    }
-}
-
 /// The parameter's name; anything but a plain name is reported.
 fn param_ident(cx: &Ctxt, pat: &Pat) -> Option<Ident> {
     match pat {
@@ -538,7 +400,7 @@ impl<'ast> Visit<'ast> for TypeCheck<'_> {
         if lifetime.ident == "_" {
             self.elided = true;
         } else if lifetime.ident != "static" && !self.declared.contains(lifetime) {
-            self.cx.error_spanned_by(lifetime, NAMED_LIFETIME);
+            self.cx.error_spanned_by(lifetime, check::NAMED_LIFETIME);
         }
     }
 
@@ -706,6 +568,7 @@ fn return_type(cx: &Ctxt, sig: &Signature) -> (Type, Type) {
 pub(crate) mod tests {
     use super::*;
     use crate::args::Site;
+    use crate::check::NAMED_LIFETIME;
     use proc_macro2::TokenStream;
     use quote::quote;
 
@@ -817,7 +680,9 @@ pub(crate) mod tests {
             ),
         );
         assert!(errors.is_empty(), "{errors:?}");
-        let Some(function) = function else { return };
+        let Some(function) = function else {
+            panic!("the stub has a model")
+        };
         assert_eq!(
             keys(&function),
             [
@@ -909,42 +774,6 @@ pub(crate) mod tests {
             ),
             (
                 quote!(
-                    async fn f() -> Result<()> {}
-                ),
-                "`#[gipity_runtime::function]` writes the body of the stub: replace `{ .. }` with `;`",
-            ),
-            (
-                quote!(
-                    const async fn f() -> Result<()>;
-                ),
-                "a stub cannot be `const`: it calls over HTTP",
-            ),
-            (
-                quote!(
-                    async unsafe fn f() -> Result<()>;
-                ),
-                "a stub cannot be `unsafe`",
-            ),
-            (
-                quote!(
-                    async extern "C" fn f() -> Result<()>;
-                ),
-                "a stub cannot be `extern`: it is a Rust `async fn`",
-            ),
-            (
-                quote!(
-                    async fn f(a: u8, ...) -> Result<()>;
-                ),
-                "a stub cannot be variadic: each parameter is a key of the JSON body",
-            ),
-            (
-                quote!(
-                    async fn f<T>(a: T) -> Result<()>;
-                ),
-                "a stub cannot be generic: its parameters are sent as JSON, so their types must be concrete",
-            ),
-            (
-                quote!(
                     async fn f<const N: usize>() -> Result<()>;
                 ),
                 "a stub cannot have const parameters: its parameters are sent as JSON",
@@ -963,26 +792,6 @@ pub(crate) mod tests {
             ),
             (
                 quote!(
-                    async fn f(a: u8) -> Result<()>
-                    where
-                        u8: Copy;
-                ),
-                "a stub cannot have a `where` clause: its parameter types are concrete",
-            ),
-            (
-                quote!(
-                    async fn f(a: impl Serialize) -> Result<()>;
-                ),
-                "a stub cannot take `impl Trait`: its parameter types must be concrete",
-            ),
-            (
-                quote!(
-                    async fn f(a: Vec<impl Serialize>) -> Result<()>;
-                ),
-                "a stub cannot take `impl Trait`: its parameter types must be concrete",
-            ),
-            (
-                quote!(
                     async fn f((a, b): (u8, u8)) -> Result<()>;
                 ),
                 PATTERN,
@@ -995,40 +804,9 @@ pub(crate) mod tests {
             ),
             (
                 quote!(
-                    async fn f(_: u8) -> Result<()>;
-                ),
-                "a `_` parameter has no name to use as its JSON key; name it",
-            ),
-            (
-                quote!(
-                    async fn f(mut a: u8) -> Result<()>;
-                ),
-                "remove `mut`: a stub's parameters are only sent",
-            ),
-            (
-                quote!(
                     async fn f(ref a: u8) -> Result<()>;
                 ),
                 "remove `ref`: a stub's parameters are only sent",
-            ),
-            (
-                quote!(
-                    async fn f(#[cfg(x)] a: u8) -> Result<()>;
-                ),
-                "only `#[serde(..)]` attributes are supported on the parameters of a stub",
-            ),
-            (
-                quote!(
-                    async fn f(&self) -> Result<()>;
-                ),
-                "a free stub has no `self`; to call functions as methods of `Client`, declare them in a trait with `#[gipity_runtime::functions]`",
-            ),
-            (
-                quote!(
-                    #[gipity(name = "x")]
-                    async fn f() -> Result<()>;
-                ),
-                "`#[gipity(..)]` goes on the methods of a `#[gipity_runtime::functions]` trait; put these arguments in `#[gipity_runtime::function]`",
             ),
             (
                 quote!(
@@ -1088,7 +866,9 @@ pub(crate) mod tests {
             },
         );
         assert!(errors.is_empty(), "{errors:?}");
-        let Some(api) = api else { return };
+        let Some(api) = api else {
+            panic!("the trait has a model")
+        };
         let summary: Vec<(String, Option<&str>, Option<u64>, usize)> = api
             .methods
             .iter()
@@ -1116,62 +896,10 @@ pub(crate) mod tests {
             (
                 quote!(
                     trait T {
-                        async fn m() -> Result<()>;
-                    }
-                ),
-                "the methods of a `#[gipity_runtime::functions]` trait take `&self`: they are called on a `Client`",
-            ),
-            (
-                quote!(
-                    trait T {
-                        async fn m(self) -> Result<()>;
-                    }
-                ),
-                "the methods of a `#[gipity_runtime::functions]` trait take `&self`: they are called on a `Client`, not `self`",
-            ),
-            (
-                quote!(
-                    trait T {
-                        async fn m(&mut self) -> Result<()>;
-                    }
-                ),
-                "the methods of a `#[gipity_runtime::functions]` trait take `&self`: they are called on a `Client`, not `&mut self`",
-            ),
-            (
-                quote!(
-                    trait T {
-                        async fn m(self: Box<Self>) -> Result<()>;
-                    }
-                ),
-                "the methods of a `#[gipity_runtime::functions]` trait take `&self`: they are called on a `Client`",
-            ),
-            (
-                quote!(
-                    trait T {
-                        async fn m(&self) -> Result<()> {}
-                    }
-                ),
-                "`#[gipity_runtime::functions]` writes the body of the stub: replace `{ .. }` with `;`",
-            ),
-            (
-                quote!(
-                    trait T {
                         fn m(&self) -> Result<()>;
                     }
                 ),
                 "`#[gipity_runtime::functions]` requires an `async fn`: `async fn m(..)`",
-            ),
-            (
-                quote!(
-                    trait T<U> {}
-                ),
-                "a `#[gipity_runtime::functions]` trait cannot be generic: it is implemented once, for `Client`",
-            ),
-            (
-                quote!(
-                    trait T: Clone {}
-                ),
-                "a `#[gipity_runtime::functions]` trait cannot have supertraits: it is implemented for `Client`, which implements only its methods",
             ),
             (
                 quote!(
@@ -1190,43 +918,10 @@ pub(crate) mod tests {
             ),
             (
                 quote!(
-                    trait T {
-                        type X;
-                    }
-                ),
-                "a `#[gipity_runtime::functions]` trait holds only `async fn` methods",
-            ),
-            (
-                quote!(
-                    trait T {
-                        const X: u8;
-                    }
-                ),
-                "a `#[gipity_runtime::functions]` trait holds only `async fn` methods",
-            ),
-            (
-                quote!(
-                    trait T {
-                        m!();
-                    }
-                ),
-                "a `#[gipity_runtime::functions]` trait holds only `async fn` methods",
-            ),
-            (
-                quote!(
                     #[gipity(auth = "user")]
                     trait T {}
                 ),
                 "`#[gipity(..)]` goes on the methods of a `#[gipity_runtime::functions]` trait; put these arguments in `#[gipity_runtime::functions]`",
-            ),
-            (
-                quote!(
-                    trait T {
-                        #[gipity(crate = "x")]
-                        async fn m(&self) -> Result<()>;
-                    }
-                ),
-                "`crate` applies to the whole trait: set it in `#[gipity_runtime::functions(crate = \"..\")]`",
             ),
             (
                 quote!(

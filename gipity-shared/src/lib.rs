@@ -108,6 +108,24 @@ const fn is_name_byte(c: u32) -> bool {
         || c == b'-' as u32
 }
 
+/// The methods of `gipity_runtime::Client` (every inherent method with a receiver). A
+/// `#[functions]` trait method of one of these names would be shadowed by it: `client.me()`
+/// calls `Client::me`, never the trait's method, so the macro refuses such names. The runtime's
+/// tests keep this list equal to `Client`'s methods.
+pub const CLIENT_METHODS: &[&str] = &[
+    "app",
+    "auth_status",
+    "base_url",
+    "call",
+    "call_function",
+    "call_function_with",
+    "clear_tokens",
+    "cookie_jar",
+    "install",
+    "me",
+    "scope",
+];
+
 /// Header names of the protocol, lowercase (as HTTP/2 and the `http` crate spell them).
 pub mod header {
     /// The app token minted by `POST /api/token`.
