@@ -519,3 +519,43 @@ async fn a_bad_request_id_fails_before_sending() {
         .unwrap();
     assert_eq!(request_ids(&emu, "echo"), [Some(longest)]);
 }
+
+/// The crate docs' first example (`gipity-runtime/src/lib.rs`), run against the emulator: the
+/// three ways to call a stub.
+mod guide {
+    use super::Item;
+    use gipity_emulator::{Auth, Emulator};
+    use gipity_runtime::{Client, Result};
+
+    #[gipity_runtime::function(name = "get-items", auth = "public")]
+    pub async fn get_items(category: &str) -> Result<Vec<Item>>;
+
+    #[gipity_runtime::functions(auth = "user")]
+    pub trait Shop {
+        #[gipity(name = "get-items", auth = "public")]
+        async fn list_items(&self, category: &str) -> Result<Vec<Item>>;
+    }
+
+    #[tokio::test]
+    async fn the_three_ways_to_call_a_stub() {
+        let emulator = Emulator::start().await.unwrap();
+        emulator
+            .app("p_shop")
+            .function("get-items", Auth::Public, |call| {
+                Ok(serde_json::json!([{ "id": 1, "name": call.body["category"] }]))
+            });
+        let client = Client::builder("p_shop")
+            .base_url(emulator.base_url())
+            .build()
+            .unwrap();
+        let books = client.scope(get_items("books")).await.unwrap();
+        let games = GetItemsArgs { category: "games" }
+            .call(&client)
+            .await
+            .unwrap();
+        let music = client.list_items("music").await.unwrap();
+        assert_eq!(books[0].name, "books");
+        assert_eq!(games[0].name, "games");
+        assert_eq!(music[0].name, "music");
+    }
+}

@@ -11,7 +11,7 @@
 //! Declare a Gipity function as a bodyless `async fn` with [`function`], or a group of them as
 //! a trait with [`functions`]; the macros write the calls.
 //!
-//! ```rust
+//! ```no_run
 //! use gipity_runtime::{Client, Result};
 //! use serde::Deserialize;
 //!
@@ -33,15 +33,8 @@
 //!     async fn list_items(&self, category: &str) -> Result<Vec<Item>>;
 //! }
 //!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
-//! # let emulator = gipity_emulator::Emulator::start().await?;
-//! # emulator.app("p_shop").function("get-items", gipity_emulator::Auth::Public, |call| {
-//! #     Ok(serde_json::json!([{ "id": 1, "name": call.body["category"] }]))
-//! # });
-//! let client = Client::builder("p_shop")
-//! #   .base_url(emulator.base_url())
-//!     .build()?;
+//! # async fn demo() -> Result<()> {
+//! let client = Client::builder("p_shop").build()?;
 //!
 //! // Through the ambient client (`client.scope(..)` here, or `Client::install` once):
 //! let books = client.scope(get_items("books")).await?;
