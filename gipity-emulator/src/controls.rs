@@ -14,13 +14,15 @@ use axum::body::Body;
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::Response;
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
 use gipity_shared::header;
 
 use crate::faults::{Fault, Target, Times};
 use crate::http::SESSION_COOKIE;
-use crate::http::{ApiError, MAX_BODY, allow, data, excerpt, parse_json_body, read_body};
+use crate::http::{ApiError, MAX_BODY, allow, data, parse_json_body, read_body, truncated};
 use crate::model::{AutoDecision, RequestRecord};
 use crate::state::{Auto, Shared};
 
@@ -86,32 +88,33 @@ pub(crate) async fn route(
         }
         ["token-ttl"] => {
             allow(method, &[Method::POST])?;
-            let body = object_body(parts, body, r#"{"seconds": 60}"#).await?;
-            let ttl = token_ttl(&body)?;
-            shared.lock().token_ttl = ttl;
+            let body: TokenTtlBody =
+                json_body(parts, body, "token-ttl", r#"{"seconds": 60}"#).await?;
+            shared.lock().token_ttl = Duration::try_from(body)?;
             Ok(done())
         }
         ["auto"] => {
             allow(method, &[Method::POST])?;
-            let body = object_body(
+            let body: AutoBody = json_body(
                 parts,
                 body,
+                "auto",
                 r#"{"decision": "approve", "user": "Browser User", "delayMs": 0}"#,
             )
             .await?;
-            let auto = auto(&body)?;
-            shared.lock().auto = auto;
+            shared.lock().auto = Option::<Auto>::try_from(body)?;
             Ok(done())
         }
         ["fault"] => {
             allow(method, &[Method::POST])?;
-            let body = object_body(
+            let body: FaultBody = json_body(
                 parts,
                 body,
+                "fault",
                 r#"{"target": "token", "fault": {"kind": "htmlBadGateway"}, "times": "once"}"#,
             )
             .await?;
-            let (target, fault, times) = armed_fault(&body)?;
+            let (target, fault, times) = <(Target, Fault, Times)>::try_from(body)?;
             shared.lock().arm(target, fault, times);
             Ok(done())
         }
@@ -162,171 +165,189 @@ fn done() -> Response {
     data(json!({}))
 }
 
-/// The request body, which must be a JSON object.
-async fn object_body(
+/// The request body as `T`: a JSON object of exactly `T`'s fields (an empty body reads as `{}`);
+/// serde's message names the wrong field or value, after `what` and an example of a good body.
+async fn json_body<T: DeserializeOwned>(
     parts: &Parts,
     body: Body,
+    what: &str,
     example: &str,
-) -> Result<Map<String, Value>, ApiError> {
-    match parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)? {
-        Value::Object(object) => Ok(object),
-        _ => Err(ApiError::bad_request(format!(
-            "the body must be a JSON object such as {example}"
-        ))),
+) -> Result<T, ApiError> {
+    let value = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(format!(
+            "{what}: the body must be a JSON object such as {example}"
+        )));
     }
+    decode(value, what)
 }
 
-/// Refuses fields other than `allowed`, so a misspelt one is not silently ignored.
-fn only_fields(object: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), ApiError> {
-    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(unknown) => Err(ApiError::bad_request(format!(
-            "{what} has no field `{}`; its fields are: {}",
-            excerpt(unknown),
-            allowed.join(", ")
-        ))),
-    }
+/// `value` as `T`, or a `400` whose message is serde's (which quotes what the client sent, so
+/// it is cut at 300 characters), after `what`.
+fn decode<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, ApiError> {
+    from_value(value)
+        .map_err(|error| ApiError::bad_request(format!("{what}: {}", truncated(&error, 300))))
 }
 
-/// A whole number of at most `max`; `None` when the field is absent or null.
-fn whole_number(
-    object: &Map<String, Value>,
-    name: &str,
-    max: u64,
-    what: &str,
-) -> Result<Option<u64>, ApiError> {
-    match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => match value.as_u64() {
-            Some(n) if n <= max => Ok(Some(n)),
-            _ => Err(ApiError::bad_request(format!(
-                "{what}: `{name}` must be a whole number from 0 to {max}, not {}",
-                excerpt(&value.to_string())
-            ))),
-        },
-    }
-}
-
-/// A string field; `None` when absent or null.
-fn string_field<'a>(
-    object: &'a Map<String, Value>,
-    name: &str,
-    what: &str,
-) -> Result<Option<&'a str>, ApiError> {
-    match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "{what}: `{name}` must be a string, not {}",
-            excerpt(&other.to_string())
-        ))),
-    }
-}
-
-/// `{"seconds": N}` -> the new app token lifetime.
-fn token_ttl(body: &Map<String, Value>) -> Result<Duration, ApiError> {
-    only_fields(body, &["seconds"], "token-ttl")?;
-    let bad = || {
-        ApiError::bad_request(
-            "token-ttl: `seconds` must be a number of seconds, 0 or more, such as {\"seconds\": 60}",
-        )
-    };
-    let seconds = body.get("seconds").ok_or_else(bad)?;
-    if let Some(whole) = seconds.as_u64() {
-        return Ok(Duration::from_secs(whole));
-    }
-    seconds
-        .as_f64()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(bad)
-}
-
-/// `{"decision", "user"?, "delayMs"?}` -> the auto decision (`None` for `none`).
-fn auto(body: &Map<String, Value>) -> Result<Option<Auto>, ApiError> {
-    only_fields(body, &["decision", "user", "delayMs"], "auto")?;
-    let user = match string_field(body, "user", "auto")?.map(str::trim) {
-        None => None,
-        Some(name) if !name.is_empty() && name.chars().count() <= MAX_USER_CHARS => {
-            Some(name.to_owned())
+/// `value` as `T`; the error names the path of the field it is about (`at `fault.code`: ..`),
+/// joined with the path of an error from a nested `from_value`.
+fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.inner().to_string();
+        if path == "." {
+            inner
+        } else if let Some(nested) = inner.strip_prefix("at `") {
+            format!("at `{path}.{nested}")
+        } else {
+            format!("at `{path}`: {inner}")
         }
-        Some(_) => {
+    })
+}
+
+/// `POST token-ttl`: `{"seconds": N}`, the new app token lifetime (fractions allowed).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenTtlBody {
+    seconds: f64,
+}
+
+impl TryFrom<TokenTtlBody> for Duration {
+    type Error = ApiError;
+
+    fn try_from(body: TokenTtlBody) -> Result<Self, ApiError> {
+        Some(body.seconds)
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "token-ttl: `seconds` must be a number of seconds, 0 or more, such as {\"seconds\": 60}",
+                )
+            })
+    }
+}
+
+/// `POST auto`: `{"decision", "user"?, "delayMs"?}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AutoBody {
+    decision: DecisionName,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    delay_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum DecisionName {
+    Approve,
+    Deny,
+    Close,
+    None,
+}
+
+/// The auto decision, `None` for `"none"`.
+impl TryFrom<AutoBody> for Option<Auto> {
+    type Error = ApiError;
+
+    fn try_from(body: AutoBody) -> Result<Self, ApiError> {
+        let user = match body.user.as_deref().map(str::trim) {
+            None => None,
+            Some(name) if !name.is_empty() && name.chars().count() <= MAX_USER_CHARS => {
+                Some(name.to_owned())
+            }
+            Some(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "auto: `user` must be a display name of 1 to {MAX_USER_CHARS} characters"
+                )));
+            }
+        };
+        let delay = body.delay_ms.unwrap_or(0);
+        if delay > MAX_AUTO_DELAY_MS {
             return Err(ApiError::bad_request(format!(
-                "auto: `user` must be a display name of 1 to {MAX_USER_CHARS} characters"
+                "auto: `delayMs` must be a whole number from 0 to {MAX_AUTO_DELAY_MS}"
             )));
         }
-    };
-    let delay = whole_number(body, "delayMs", MAX_AUTO_DELAY_MS, "auto")?.unwrap_or(0);
-    let decision = match string_field(body, "decision", "auto")? {
-        Some("approve") => AutoDecision::Approve { user },
-        Some("deny") => AutoDecision::Deny,
-        Some("close") => AutoDecision::Close,
-        Some("none") => return Ok(None),
-        _ => {
-            return Err(ApiError::bad_request(
-                "auto: `decision` must be \"approve\", \"deny\", \"close\" or \"none\"",
-            ));
-        }
-    };
-    Ok(Some(Auto {
-        decision,
-        delay: Duration::from_millis(delay),
-    }))
-}
-
-/// `{"target", "fault", "times"?}`.
-fn armed_fault(body: &Map<String, Value>) -> Result<(Target, Fault, Times), ApiError> {
-    only_fields(body, &["target", "fault", "times"], "fault")?;
-    let target = target(body.get("target"))?;
-    let fault = match body.get("fault") {
-        Some(value) => fault(value, 0)?,
-        None => {
-            return Err(ApiError::bad_request(
-                "fault: `fault` is required, such as {\"kind\": \"status\", \"status\": 503, \
-                 \"code\": \"UNAVAILABLE\", \"message\": \"down\"}",
-            ));
-        }
-    };
-    let times = times(body.get("times"))?;
-    Ok((target, fault, times))
-}
-
-fn target(value: Option<&Value>) -> Result<Target, ApiError> {
-    let bad = || {
-        ApiError::bad_request(
-            "fault: `target` must be \"token\", \"guest\" or {\"app\": \"<GUID>\", \"function\": \"<name>\"}",
-        )
-    };
-    match value {
-        Some(Value::String(s)) if s == "token" => Ok(Target::Token),
-        Some(Value::String(s)) if s == "guest" => Ok(Target::Guest),
-        Some(Value::Object(object)) => {
-            only_fields(object, &["app", "function"], "the fault's target")?;
-            let app = string_field(object, "app", "the fault's target")?;
-            let function = string_field(object, "function", "the fault's target")?;
-            match (app, function) {
-                (Some(app), Some(function)) if !app.is_empty() && !function.is_empty() => {
-                    Ok(Target::function(app, function))
-                }
-                _ => Err(bad()),
-            }
-        }
-        _ => Err(bad()),
+        let decision = match body.decision {
+            DecisionName::Approve => AutoDecision::Approve { user },
+            DecisionName::Deny => AutoDecision::Deny,
+            DecisionName::Close => AutoDecision::Close,
+            DecisionName::None => return Ok(None),
+        };
+        Ok(Some(Auto {
+            decision,
+            delay: Duration::from_millis(delay),
+        }))
     }
 }
 
-fn times(value: Option<&Value>) -> Result<Times, ApiError> {
-    match value {
-        None | Some(Value::Null) => Ok(Times::Once),
-        Some(Value::String(s)) if s == "once" => Ok(Times::Once),
-        Some(Value::String(s)) if s == "always" => Ok(Times::Always),
-        Some(value) => match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(n) if n > 0 => Ok(Times::N(n)),
-            _ => Err(ApiError::bad_request(format!(
-                "fault: `times` must be \"once\", \"always\" or a whole number from 1 to {}",
+/// `POST fault`: `{"target", "fault", "times"?}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultBody {
+    target: TargetBody,
+    fault: FaultSpec,
+    #[serde(default)]
+    times: Option<TimesBody>,
+}
+
+/// `"token"`, `"guest"` or `{"app", "function"}` (read through `Value`, so that a wrong one
+/// gets our message rather than serde's "did not match any variant").
+#[derive(Deserialize)]
+#[serde(try_from = "Value")]
+enum TargetBody {
+    Token,
+    Guest,
+    Function(FunctionTarget),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FunctionTarget {
+    app: String,
+    function: String,
+}
+
+const TARGET_EXPECTED: &str =
+    "`target` must be \"token\", \"guest\" or {\"app\": \"<GUID>\", \"function\": \"<name>\"}";
+
+impl TryFrom<Value> for TargetBody {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        match value {
+            Value::String(name) if name == "token" => Ok(Self::Token),
+            Value::String(name) if name == "guest" => Ok(Self::Guest),
+            Value::Object(_) => from_value::<FunctionTarget>(value)
+                .map(Self::Function)
+                .map_err(|error| format!("{TARGET_EXPECTED}: {error}")),
+            _ => Err(TARGET_EXPECTED.to_owned()),
+        }
+    }
+}
+
+/// `"once"`, `"always"` or a count from 1.
+#[derive(Deserialize)]
+#[serde(try_from = "Value")]
+struct TimesBody(Times);
+
+impl TryFrom<Value> for TimesBody {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        match &value {
+            Value::String(word) if word == "once" => return Ok(Self(Times::Once)),
+            Value::String(word) if word == "always" => return Ok(Self(Times::Always)),
+            _ => {}
+        }
+        match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if n > 0 => Ok(Self(Times::N(n))),
+            _ => Err(format!(
+                "`times` must be \"once\", \"always\" or a whole number from 1 to {}",
                 u32::MAX
-            ))),
-        },
+            )),
+        }
     }
 }
 
@@ -334,137 +355,176 @@ fn times(value: Option<&Value>) -> Result<Times, ApiError> {
 const FAULT_KINDS: &str = "status, delay, slow, expiredToken, rateLimited, htmlBadGateway, \
     malformedJson, truncated, resetConnection, softError, largeBody, streamedBody, json";
 
-fn fault(value: &Value, depth: usize) -> Result<Fault, ApiError> {
-    let Value::Object(object) = value else {
-        return Err(ApiError::bad_request(format!(
-            "fault: `fault` must be an object with a `kind` ({FAULT_KINDS})"
-        )));
-    };
-    let Some(kind) = string_field(object, "kind", "fault")? else {
-        return Err(ApiError::bad_request(format!(
-            "fault: the fault needs a `kind` ({FAULT_KINDS})"
-        )));
-    };
-    let what = format!("the {} fault", excerpt(kind));
-    let required = |name: &str, max: u64| -> Result<u64, ApiError> {
-        whole_number(object, name, max, &what)?.ok_or_else(|| {
-            ApiError::bad_request(format!("{what}: `{name}` is required (0 to {max})"))
+/// One fault: an object with a `kind` (checked first, for a clear message), then its fields.
+#[derive(Deserialize)]
+#[serde(try_from = "Value")]
+struct FaultSpec(FaultKind);
+
+impl TryFrom<Value> for FaultSpec {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        let Value::Object(mut fields) = value else {
+            return Err(format!(
+                "`fault` must be an object with a `kind` ({FAULT_KINDS})"
+            ));
+        };
+        let Some(Value::String(kind)) = fields.remove("kind") else {
+            return Err(format!("the fault needs a `kind` ({FAULT_KINDS})"));
+        };
+        // `{"kind": k, ..fields}` read as the externally tagged `{k: {..fields}}`, whose fields
+        // serde can name in its errors (an internally tagged enum buffers them and cannot).
+        let mut tagged = serde_json::Map::new();
+        tagged.insert(kind.clone(), Value::Object(fields));
+        let variant = format!("at `{kind}.");
+        let whole = format!("at `{kind}`: ");
+        from_value(Value::Object(tagged))
+            .map(Self)
+            .map_err(|error| error.replacen(&variant, "at `", 1).replacen(&whole, "", 1))
+    }
+}
+
+/// One fault, by kind.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+enum FaultKind {
+    Status {
+        status: u16,
+        #[serde(default)]
+        code: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+    },
+    Delay {
+        ms: u64,
+    },
+    Slow {
+        ms: u64,
+        then: Box<FaultSpec>,
+    },
+    ExpiredToken {},
+    RateLimited {
+        #[serde(default, rename = "retryAfter")]
+        retry_after: Option<u32>,
+    },
+    HtmlBadGateway {},
+    MalformedJson {},
+    Truncated {},
+    ResetConnection {},
+    SoftError {
+        message: String,
+    },
+    LargeBody {
+        bytes: u64,
+    },
+    StreamedBody {
+        bytes: u64,
+    },
+    Json {
+        status: u16,
+        body: String,
+    },
+}
+
+impl TryFrom<FaultBody> for (Target, Fault, Times) {
+    type Error = ApiError;
+
+    fn try_from(body: FaultBody) -> Result<Self, ApiError> {
+        let target = match body.target {
+            TargetBody::Token => Target::Token,
+            TargetBody::Guest => Target::Guest,
+            TargetBody::Function(FunctionTarget { app, function })
+                if !app.is_empty() && !function.is_empty() =>
+            {
+                Target::function(&app, &function)
+            }
+            TargetBody::Function(_) => {
+                return Err(ApiError::bad_request(format!("fault: {TARGET_EXPECTED}")));
+            }
+        };
+        let times = body.times.map_or(Times::Once, |times| times.0);
+        Ok((target, body.fault.into_fault(0)?, times))
+    }
+}
+
+impl FaultSpec {
+    /// The fault, within the limits; `depth` is how deep in `slow` faults this one sits.
+    fn into_fault(self, depth: usize) -> Result<Fault, ApiError> {
+        self.0.into_fault(depth)
+    }
+}
+
+impl FaultKind {
+    fn into_fault(self, depth: usize) -> Result<Fault, ApiError> {
+        let status = |status: u16| {
+            if (100..=599).contains(&status) {
+                Ok(status)
+            } else {
+                Err(ApiError::bad_request(format!(
+                    "fault: `status` must be an HTTP status from 100 to 599, not {status}"
+                )))
+            }
+        };
+        let at_most = |name: &str, value: u64, max: u64| {
+            if value <= max {
+                Ok(value)
+            } else {
+                Err(ApiError::bad_request(format!(
+                    "fault: `{name}` must be a whole number from 0 to {max}, not {value}"
+                )))
+            }
+        };
+        Ok(match self {
+            Self::Status {
+                status: code_status,
+                code,
+                message,
+            } => Fault::Status {
+                status: status(code_status)?,
+                code: code.unwrap_or_else(|| "INJECTED_FAULT".to_owned()),
+                message: message.unwrap_or_else(|| "an injected fault".to_owned()),
+            },
+            Self::Delay { ms } => Fault::Delay(Duration::from_millis(at_most(
+                "ms",
+                ms,
+                MAX_FAULT_DELAY_MS,
+            )?)),
+            Self::Slow { ms, then } => {
+                let delay = Duration::from_millis(at_most("ms", ms, MAX_FAULT_DELAY_MS)?);
+                if depth >= MAX_FAULT_DEPTH {
+                    return Err(ApiError::bad_request(format!(
+                        "fault: `slow` faults nest at most {MAX_FAULT_DEPTH} deep"
+                    )));
+                }
+                Fault::Slow {
+                    delay,
+                    then: Box::new(then.into_fault(depth + 1)?),
+                }
+            }
+            Self::ExpiredToken {} => Fault::ExpiredToken,
+            Self::RateLimited { retry_after } => Fault::RateLimited {
+                retry_after: retry_after.map(u64::from),
+            },
+            Self::HtmlBadGateway {} => Fault::HtmlBadGateway,
+            Self::MalformedJson {} => Fault::MalformedJson,
+            Self::Truncated {} => Fault::Truncated,
+            Self::ResetConnection {} => Fault::ResetConnection,
+            Self::SoftError { message } => Fault::SoftError(message),
+            Self::LargeBody { bytes } => Fault::LargeBody(
+                usize::try_from(at_most("bytes", bytes, MAX_LARGE_BODY)?).unwrap_or(usize::MAX),
+            ),
+            Self::StreamedBody { bytes } => Fault::StreamedBody(
+                usize::try_from(at_most("bytes", bytes, MAX_LARGE_BODY)?).unwrap_or(usize::MAX),
+            ),
+            Self::Json {
+                status: json_status,
+                body,
+            } => Fault::Json {
+                status: status(json_status)?,
+                body,
+            },
         })
-    };
-    let status = || {
-        object
-            .get("status")
-            .and_then(Value::as_u64)
-            .and_then(|s| u16::try_from(s).ok())
-            .filter(|s| (100..=599).contains(s))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "{what}: `status` (an HTTP status from 100 to 599) is required"
-                ))
-            })
-    };
-    let fault = match kind {
-        "status" => {
-            only_fields(object, &["kind", "status", "code", "message"], &what)?;
-            let status = status()?;
-            Fault::Status {
-                status,
-                code: string_field(object, "code", &what)?
-                    .unwrap_or("INJECTED_FAULT")
-                    .to_owned(),
-                message: string_field(object, "message", &what)?
-                    .unwrap_or("an injected fault")
-                    .to_owned(),
-            }
-        }
-        "delay" => {
-            only_fields(object, &["kind", "ms"], &what)?;
-            Fault::Delay(Duration::from_millis(required("ms", MAX_FAULT_DELAY_MS)?))
-        }
-        "slow" => {
-            only_fields(object, &["kind", "ms", "then"], &what)?;
-            let delay = Duration::from_millis(required("ms", MAX_FAULT_DELAY_MS)?);
-            if depth >= MAX_FAULT_DEPTH {
-                return Err(ApiError::bad_request(format!(
-                    "{what}: `slow` faults nest at most {MAX_FAULT_DEPTH} deep"
-                )));
-            }
-            let Some(then) = object.get("then") else {
-                return Err(ApiError::bad_request(format!(
-                    "{what}: `then` (the fault to answer with after the wait) is required"
-                )));
-            };
-            Fault::Slow {
-                delay,
-                then: Box::new(fault(then, depth + 1)?),
-            }
-        }
-        "expiredToken" => {
-            only_fields(object, &["kind"], &what)?;
-            Fault::ExpiredToken
-        }
-        "rateLimited" => {
-            only_fields(object, &["kind", "retryAfter"], &what)?;
-            Fault::RateLimited {
-                retry_after: whole_number(object, "retryAfter", u64::from(u32::MAX), &what)?,
-            }
-        }
-        "htmlBadGateway" => {
-            only_fields(object, &["kind"], &what)?;
-            Fault::HtmlBadGateway
-        }
-        "malformedJson" => {
-            only_fields(object, &["kind"], &what)?;
-            Fault::MalformedJson
-        }
-        "truncated" => {
-            only_fields(object, &["kind"], &what)?;
-            Fault::Truncated
-        }
-        "resetConnection" => {
-            only_fields(object, &["kind"], &what)?;
-            Fault::ResetConnection
-        }
-        "softError" => {
-            only_fields(object, &["kind", "message"], &what)?;
-            let Some(message) = string_field(object, "message", &what)? else {
-                return Err(ApiError::bad_request(format!(
-                    "{what}: `message` (a string) is required"
-                )));
-            };
-            Fault::SoftError(message.to_owned())
-        }
-        "largeBody" => {
-            only_fields(object, &["kind", "bytes"], &what)?;
-            let bytes = required("bytes", MAX_LARGE_BODY)?;
-            Fault::LargeBody(usize::try_from(bytes).unwrap_or(usize::MAX))
-        }
-        "streamedBody" => {
-            only_fields(object, &["kind", "bytes"], &what)?;
-            let bytes = required("bytes", MAX_LARGE_BODY)?;
-            Fault::StreamedBody(usize::try_from(bytes).unwrap_or(usize::MAX))
-        }
-        "json" => {
-            only_fields(object, &["kind", "status", "body"], &what)?;
-            let status = status()?;
-            let Some(body) = string_field(object, "body", &what)? else {
-                return Err(ApiError::bad_request(format!(
-                    "{what}: `body` (a string, sent verbatim) is required"
-                )));
-            };
-            Fault::Json {
-                status,
-                body: body.to_owned(),
-            }
-        }
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "fault: unknown kind `{}`; the kinds are: {FAULT_KINDS}",
-                excerpt(other)
-            )));
-        }
-    };
-    Ok(fault)
+    }
 }
 
 /// The query's name-value pairs; the first value of a name wins.
@@ -515,11 +575,16 @@ fn describe(record: &RequestRecord) -> Value {
 mod tests {
     use super::*;
 
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(object) => object,
-            _ => Map::new(),
-        }
+    fn armed_fault(value: Value) -> Result<(Target, Fault, Times), ApiError> {
+        <(Target, Fault, Times)>::try_from(decode::<FaultBody>(value, "fault")?)
+    }
+
+    fn token_ttl(value: Value) -> Result<Duration, ApiError> {
+        Duration::try_from(decode::<TokenTtlBody>(value, "token-ttl")?)
+    }
+
+    fn auto(value: Value) -> Result<Option<Auto>, ApiError> {
+        Option::<Auto>::try_from(decode::<AutoBody>(value, "auto")?)
     }
 
     #[test]
@@ -532,11 +597,11 @@ mod tests {
 
     #[test]
     fn faults_parse() {
-        let parsed = armed_fault(&object(json!({
+        let parsed = armed_fault(json!({
             "target": {"app": "p_a", "function": "f"},
             "fault": {"kind": "slow", "ms": 5, "then": {"kind": "rateLimited", "retryAfter": 2}},
             "times": 3,
-        })))
+        }))
         .ok();
         assert_eq!(
             parsed,
@@ -557,31 +622,65 @@ mod tests {
             json!({"target": "token", "fault": {"kind": "status", "status": 99}}),
             json!({"target": "token", "fault": {"kind": "delay"}}),
             json!({"target": "token", "fault": {"kind": "delay", "ms": -1}}),
+            json!({"target": "token", "fault": {"kind": "delay", "ms": 600_001}}),
             json!({"target": "token", "fault": {"kind": "softError"}}),
             json!({"target": "token", "fault": {"kind": "malformedJson", "x": 1}}),
             json!({"target": "token", "fault": {"kind": "malformedJson"}, "times": 0}),
+            json!({"target": "token", "fault": {"kind": "malformedJson"}, "times": "twice"}),
             json!({"target": "token", "fault": {"kind": "malformedJson"}, "time": 1}),
+            json!({"target": {"app": "", "function": "f"}, "fault": {"kind": "truncated"}}),
+            json!({"target": {"app": "p", "function": "f", "x": 1}, "fault": {"kind": "truncated"}}),
             json!({"target": "token"}),
         ] {
-            assert!(armed_fault(&object(bad.clone())).is_err(), "{bad}");
+            assert!(armed_fault(bad.clone()).is_err(), "{bad}");
         }
+        let deep = (0..=MAX_FAULT_DEPTH).fold(
+            json!({"kind": "truncated"}),
+            |then, _| json!({"kind": "slow", "ms": 1, "then": then}),
+        );
+        assert!(armed_fault(json!({"target": "token", "fault": deep})).is_err());
+    }
+
+    #[test]
+    fn messages_name_the_field() {
+        let message = |value: Value| match armed_fault(value) {
+            Err(error) => error.message().to_owned(),
+            Ok(_) => String::new(),
+        };
+        let unknown =
+            message(json!({"target": "token", "fault": {"kind": "malformedJson"}, "time": 1}));
+        assert!(unknown.contains("unknown field `time`"), "{unknown}");
+        let code = message(
+            json!({"target": "token", "fault": {"kind": "status", "status": 503, "code": 5}}),
+        );
+        assert!(
+            code.starts_with("fault: at `fault.code`: invalid type"),
+            "{code}"
+        );
+        let kind = message(json!({"target": "token", "fault": {"kind": "nope"}}));
+        assert!(kind.contains("unknown variant `nope`"), "{kind}");
+        assert!(kind.contains("htmlBadGateway"), "{kind}");
+        let missing = message(json!({"target": "token", "fault": {"kind": "delay"}}));
+        assert!(missing.contains("missing field `ms`"), "{missing}");
     }
 
     #[test]
     fn ttl_and_auto_parse() {
         assert_eq!(
-            token_ttl(&object(json!({"seconds": 1.5}))).ok(),
+            token_ttl(json!({"seconds": 1.5})).ok(),
             Some(Duration::from_millis(1500))
         );
-        assert!(token_ttl(&object(json!({"seconds": -1}))).is_err());
-        assert!(token_ttl(&object(json!({"seconds": "5"}))).is_err());
-        assert!(token_ttl(&object(json!({}))).is_err());
-        assert_eq!(auto(&object(json!({"decision": "none"}))).ok(), Some(None));
         assert_eq!(
-            auto(&object(
-                json!({"decision": "approve", "user": " Ann ", "delayMs": 5})
-            ))
-            .ok(),
+            token_ttl(json!({"seconds": 60})).ok(),
+            Some(Duration::from_secs(60))
+        );
+        assert!(token_ttl(json!({"seconds": -1})).is_err());
+        assert!(token_ttl(json!({"seconds": "5"})).is_err());
+        assert!(token_ttl(json!({})).is_err());
+        assert!(token_ttl(json!({"seconds": 1, "minutes": 1})).is_err());
+        assert_eq!(auto(json!({"decision": "none"})).ok(), Some(None));
+        assert_eq!(
+            auto(json!({"decision": "approve", "user": " Ann ", "delayMs": 5})).ok(),
             Some(Some(Auto {
                 decision: AutoDecision::Approve {
                     user: Some("Ann".to_owned())
@@ -589,8 +688,9 @@ mod tests {
                 delay: Duration::from_millis(5),
             }))
         );
-        assert!(auto(&object(json!({"decision": "maybe"}))).is_err());
-        assert!(auto(&object(json!({"decision": "approve", "user": ""}))).is_err());
-        assert!(auto(&object(json!({"decision": "deny", "delayMs": 1e9}))).is_err());
+        assert!(auto(json!({"decision": "maybe"})).is_err());
+        assert!(auto(json!({"decision": "approve", "user": ""})).is_err());
+        assert!(auto(json!({"decision": "deny", "delayMs": 1e9})).is_err());
+        assert!(auto(json!({"decision": "deny", "delayMs": 60_001})).is_err());
     }
 }

@@ -84,6 +84,12 @@ impl ApiError {
         }
     }
 
+    /// The message (`error.message`).
+    #[cfg(test)]
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
     /// Adds a field inside `error`.
     pub(crate) fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
         self.extra.insert(name.to_owned(), value.into());
@@ -234,8 +240,13 @@ pub(crate) fn session_cookies(headers: &HeaderMap) -> Vec<String> {
 
 /// At most 64 characters of untrusted text, for messages.
 pub(crate) fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().take(64).collect();
-    if text.chars().nth(64).is_some() {
+    truncated(text, 64)
+}
+
+/// At most `max` characters of `text`, with `...` when cut.
+pub(crate) fn truncated(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
         out.push_str("...");
     }
     out

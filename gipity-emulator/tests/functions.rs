@@ -544,3 +544,49 @@ async fn closures_may_use_the_emulator() {
 fn caller_is_comparable() {
     assert_ne!(Caller::Session, Caller::Player);
 }
+
+#[tokio::test]
+async fn async_functions_and_their_panics() {
+    let emulator = Emulator::start().await.unwrap();
+    emulator
+        .app("p_async")
+        .async_function("later", gipity_emulator::Auth::Public, |call| async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(json!({"got": call.body}))
+        })
+        .async_function("fails", gipity_emulator::Auth::Public, |_| async {
+            Err::<Value, _>(FnError::new("async failure"))
+        })
+        .async_function(
+            "panics-while-polled",
+            gipity_emulator::Auth::Public,
+            |_| async {
+                tokio::task::yield_now().await;
+                explode()
+            },
+        )
+        .async_function_with_permissions(
+            "panics-first",
+            gipity_emulator::Auth::Public,
+            1,
+            |_| -> std::future::Ready<Result<Value, FnError>> { panic!("boom before the future") },
+        );
+    let none = Creds::default();
+    let r = call(&emulator, "p_async", "later", json!(1), &none).await;
+    assert_eq!(r.body, json!({"data": {"got": 1}}));
+    let r = call(&emulator, "p_async", "fails", json!(1), &none).await;
+    assert_error(&r, 500, "FUNCTION_ERROR");
+    assert_eq!(r.body["error"]["message"], "async failure");
+    for name in ["panics-while-polled", "panics-first"] {
+        let r = call(&emulator, "p_async", name, json!(1), &none).await;
+        assert_error(&r, 500, "FUNCTION_ERROR");
+    }
+    // The server carries on.
+    let r = call(&emulator, "p_async", "later", json!(2), &none).await;
+    assert_eq!(r.body, json!({"data": {"got": 2}}));
+    assert_eq!(emulator.executions("p_async", "later"), 2);
+}
+
+fn explode() -> Result<Value, FnError> {
+    panic!("boom in poll")
+}

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod controls;
+
 use gipity_emulator::Emulator;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, IntoUrl, Method, RequestBuilder, StatusCode};
