@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::Emulator;
-use crate::model::{Auth, FnError, User, permissions};
+use crate::app::App;
+use crate::model::{Auth, FnError, permissions};
 
 /// The demo app's GUID.
 pub const DEMO_APP: &str = "p_demo";
@@ -15,9 +15,8 @@ pub const DEMO_USER: &str = "Demo User";
 /// The longest wait of the demo function `slow`, in milliseconds.
 const MAX_SLOW_MS: u64 = 10_000;
 
-/// Registers the demo app and its user on `emulator`; returns the user.
-pub(crate) fn install(emulator: &Emulator) -> User {
-    let app = emulator.app(DEMO_APP);
+/// Registers the demo app's functions on `app` (its user is the emulator's to create).
+pub(crate) fn install(app: &App) {
     app.function("echo", Auth::Public, |call| Ok(call.body))
         .function("add", Auth::Public, |call| add(&call.body))
         .function("whoami", Auth::User, |call| Ok(json!(call.user)))
@@ -42,9 +41,6 @@ pub(crate) fn install(emulator: &Emulator) -> User {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             Ok(call.body)
         });
-    let user = emulator.create_user(DEMO_USER);
-    app.add_member(&user);
-    user
 }
 
 /// `{"ms": N}` -> how long `slow` waits: N capped at [`MAX_SLOW_MS`], 0 when absent.

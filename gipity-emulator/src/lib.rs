@@ -76,6 +76,7 @@
 
 #![deny(missing_docs)]
 
+mod app;
 mod controls;
 mod cors;
 mod demo;
@@ -88,7 +89,6 @@ mod state;
 mod statics;
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -99,6 +99,7 @@ use axum::Router;
 use serde_json::Value;
 use tokio::sync::watch;
 
+pub use crate::app::App;
 pub use crate::demo::{DEMO_APP, DEMO_USER};
 pub use crate::faults::{Fault, Target, Times};
 pub use crate::model::{
@@ -109,7 +110,7 @@ pub use crate::model::{
 use gipity_shared::path;
 
 use crate::http::SESSION_COOKIE;
-use crate::state::{Auto, Config, FunctionDef, Handler, HandlerFuture, Shared};
+use crate::state::{Auto, Config, Shared};
 
 /// App tokens live this long unless configured otherwise.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -271,7 +272,10 @@ impl EmulatorBuilder {
             handle: Arc::new(Handle { shared, addr, stop }),
         };
         if self.demo {
-            demo::install(&emulator);
+            let app = emulator.app(DEMO_APP);
+            demo::install(&app);
+            let user = emulator.create_user(DEMO_USER);
+            app.add_member(&user);
         }
         Ok(emulator)
     }
@@ -551,145 +555,5 @@ impl Emulator {
     /// Apps, functions, members, API keys, users and issued tokens stay.
     pub fn reset(&self) {
         self.shared().reset();
-    }
-}
-
-/// A registered app, from [`Emulator::app`].
-#[derive(Clone)]
-pub struct App {
-    guid: String,
-    shared: Arc<Shared>,
-}
-
-impl fmt::Debug for App {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("App")
-            .field("guid", &self.guid)
-            .finish_non_exhaustive()
-    }
-}
-
-impl App {
-    /// The app's GUID.
-    pub fn guid(&self) -> &str {
-        &self.guid
-    }
-
-    /// Registers (or replaces) function `name`, requiring the IDENTITY permission
-    /// from session users.
-    ///
-    /// `f` runs for each authorised call; `Ok(value)` answers `{"data": value}`,
-    /// `Err` answers `500 FUNCTION_ERROR`. A panic in `f` also answers
-    /// `500 FUNCTION_ERROR`.
-    ///
-    /// `f` runs on the server's task, outside the emulator's lock: it may call
-    /// the emulator's controls, and should return quickly (use
-    /// [`Fault::Delay`] or [`App::async_function`] for a slow function). A closure that holds an
-    /// [`Emulator`] keeps its server alive until [`Emulator::shutdown`];
-    /// capture an [`App`] or plain data instead where that matters.
-    pub fn function<F>(&self, name: &str, auth: Auth, f: F) -> &Self
-    where
-        F: Fn(Call) -> Result<Value, FnError> + Send + Sync + 'static,
-    {
-        self.function_with_permissions(name, auth, permissions::IDENTITY, f)
-    }
-
-    /// As [`App::function`], requiring the `permissions` bits from session users.
-    pub fn function_with_permissions<F>(
-        &self,
-        name: &str,
-        auth: Auth,
-        permissions: u32,
-        f: F,
-    ) -> &Self
-    where
-        F: Fn(Call) -> Result<Value, FnError> + Send + Sync + 'static,
-    {
-        let handler: Handler =
-            Arc::new(move |call| -> HandlerFuture { Box::pin(std::future::ready(f(call))) });
-        self.register(name, auth, permissions, handler)
-    }
-
-    /// As [`App::function`], for a function that awaits: `f` returns a future,
-    /// which the server awaits without blocking other requests (it may sleep
-    /// with `tokio::time::sleep`). A panic while creating or polling the
-    /// future answers `500 FUNCTION_ERROR`.
-    pub fn async_function<F, Fut>(&self, name: &str, auth: Auth, f: F) -> &Self
-    where
-        F: Fn(Call) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Value, FnError>> + Send + 'static,
-    {
-        self.async_function_with_permissions(name, auth, permissions::IDENTITY, f)
-    }
-
-    /// As [`App::async_function`], requiring the `permissions` bits from session users.
-    pub fn async_function_with_permissions<F, Fut>(
-        &self,
-        name: &str,
-        auth: Auth,
-        permissions: u32,
-        f: F,
-    ) -> &Self
-    where
-        F: Fn(Call) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Value, FnError>> + Send + 'static,
-    {
-        let handler: Handler = Arc::new(move |call| -> HandlerFuture { Box::pin(f(call)) });
-        self.register(name, auth, permissions, handler)
-    }
-
-    fn register(&self, name: &str, auth: Auth, permissions: u32, handler: Handler) -> &Self {
-        let def = FunctionDef {
-            auth,
-            permissions,
-            handler,
-        };
-        self.shared
-            .lock()
-            .apps
-            .entry(self.guid.clone())
-            .or_default()
-            .functions
-            .insert(name.to_owned(), def);
-        self
-    }
-
-    /// The project API key (`gip_pk_...`), created on first use.
-    pub fn api_key(&self) -> String {
-        let mut state = self.shared.lock();
-        let entry = state.apps.entry(self.guid.clone()).or_default();
-        entry
-            .api_key
-            .get_or_insert_with(|| format!("gip_pk_{}", state::random_string(40, state::ALNUM)))
-            .clone()
-    }
-
-    /// Makes `user` a member of the project.
-    pub fn add_member(&self, user: &User) {
-        let mut state = self.shared.lock();
-        state.remember_user(user);
-        state
-            .apps
-            .entry(self.guid.clone())
-            .or_default()
-            .members
-            .insert(user.guid.clone());
-    }
-
-    /// Removes `user` from the project's members.
-    pub fn remove_member(&self, user: &User) {
-        if let Some(entry) = self.shared.lock().apps.get_mut(&self.guid) {
-            entry.members.remove(&user.guid);
-        }
-    }
-
-    /// Which sign-in methods the project allows ([`AuthMode::Both`] by default).
-    pub fn set_auth_mode(&self, mode: AuthMode) {
-        self.shared
-            .lock()
-            .apps
-            .entry(self.guid.clone())
-            .or_default()
-            .auth_mode = mode;
     }
 }

@@ -3,8 +3,16 @@
 //! and those on the model (the remote name, the JSON keys, reserved and shadowed names).
 
 use proc_macro2::Span;
+use syn::ext::IdentExt as _;
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
-use syn::{Lifetime, Signature, TraitItem};
+use syn::visit::Visit;
+use syn::{
+    Attribute, GenericArgument, Ident, Lifetime, Pat, PathArguments, ReturnType, Signature,
+    TraitItem, Type,
+};
+
+use crate::case;
 
 use crate::ctxt::Ctxt;
 use crate::model::{ApiTrait, FUNCTIONS, Function, Key};
@@ -258,6 +266,198 @@ pub(crate) fn check_free_receiver(cx: &Ctxt, sig: &Signature) {
 pub(crate) fn check_not_default(cx: &Ctxt, defaultness: Option<&syn::Token![default]>) {
     if let Some(default) = defaultness {
         cx.error_spanned_by(default, "a stub cannot be `default`");
+    }
+}
+
+/// Rule: a parameter carries only `#[serde(..)]` attributes (`others` are the rest).
+pub(crate) fn check_param_attrs(cx: &Ctxt, others: &[syn::Attribute]) {
+    for attr in others {
+        cx.error_spanned_by(
+            attr,
+            "only `#[serde(..)]` attributes are supported on the parameters of a stub",
+        );
+    }
+}
+
+/// Rule: the arguments struct of a free stub has a name: `GetItemsArgs` for `get_items`, with
+/// the fn's span (a placeholder when the fn's name gives none).
+pub(crate) fn check_args_struct_name(cx: &Ctxt, fn_ident: &Ident) -> Ident {
+    let name = format!("{}Args", case::pascal_case(&fn_ident.unraw().to_string()));
+    match syn::parse_str::<Ident>(&name) {
+        Ok(mut ident) => {
+            ident.set_span(fn_ident.span());
+            ident
+        }
+        Err(_) => {
+            cx.error_spanned_by(
+                fn_ident,
+                format!(
+                    "cannot name the arguments struct of `{fn_ident}` (`{name}` is not an \
+                     identifier); rename the function"
+                ),
+            );
+            Ident::new("Args", fn_ident.span())
+        }
+    }
+}
+
+/// Rule: `#[gipity(..)]` goes on trait methods only; returns the other attributes.
+pub(crate) fn check_no_helpers(
+    cx: &Ctxt,
+    attrs: Vec<Attribute>,
+    macro_name: &str,
+) -> Vec<Attribute> {
+    attrs
+        .into_iter()
+        .filter(|attr| {
+            let helper = attr.path().is_ident("gipity");
+            if helper {
+                cx.error_spanned_by(
+                    attr,
+                    format!(
+                        "`#[gipity(..)]` goes on the methods of a {FUNCTIONS} trait; put these \
+                         arguments in {macro_name}"
+                    ),
+                );
+            }
+            !helper
+        })
+        .collect()
+}
+
+/// Rule: a parameter is a plain name (no `ref`, `mut`, `_` or pattern); returns the name.
+pub(crate) fn check_param_name(cx: &Ctxt, pat: &Pat) -> Option<Ident> {
+    match pat {
+        Pat::Ident(pat) => {
+            if let Some(by_ref) = &pat.by_ref {
+                cx.error_spanned_by(by_ref, "remove `ref`: a stub's parameters are only sent");
+            }
+            if let Some(mutability) = &pat.mutability {
+                cx.error_spanned_by(
+                    mutability,
+                    "remove `mut`: a stub's parameters are only sent",
+                );
+            }
+            if let Some((at, _)) = &pat.subpat {
+                cx.error_spanned_by(at, PATTERN);
+            }
+            Some(pat.ident.clone())
+        }
+        Pat::Wild(wild) => {
+            cx.error_spanned_by(
+                wild,
+                "a `_` parameter has no name to use as its JSON key; name it",
+            );
+            None
+        }
+        other => {
+            cx.error_spanned_by(other, PATTERN);
+            None
+        }
+    }
+}
+
+pub(crate) const PATTERN: &str =
+    "a stub's parameters are plain names: each name is a key of the JSON body";
+
+/// Rule: a parameter type holds no `impl Trait` and names no lifetime (but `'static` and those
+/// already reported where they were declared); returns whether it has elided lifetimes.
+pub(crate) fn check_param_type(cx: &Ctxt, declared: &[Lifetime], ty: &Type) -> bool {
+    let mut types = TypeCheck {
+        cx,
+        declared,
+        elided: false,
+    };
+    types.visit_type(ty);
+    types.elided
+}
+
+/// The visitor of [`check_param_type`].
+struct TypeCheck<'a> {
+    cx: &'a Ctxt,
+    declared: &'a [Lifetime],
+    elided: bool,
+}
+
+impl<'ast> Visit<'ast> for TypeCheck<'_> {
+    fn visit_type_impl_trait(&mut self, ty: &'ast syn::TypeImplTrait) {
+        self.cx.error_spanned_by(
+            ty,
+            "a stub cannot take `impl Trait`: its parameter types must be concrete",
+        );
+    }
+
+    fn visit_type_reference(&mut self, ty: &'ast syn::TypeReference) {
+        if ty.lifetime.is_none() {
+            self.elided = true;
+        }
+        syn::visit::visit_type_reference(self, ty);
+    }
+
+    fn visit_lifetime(&mut self, lifetime: &'ast Lifetime) {
+        if lifetime.ident == "_" {
+            self.elided = true;
+        } else if lifetime.ident != "static" && !self.declared.contains(lifetime) {
+            self.cx.error_spanned_by(lifetime, NAMED_LIFETIME);
+        }
+    }
+
+    // Function pointers and `Fn(..)` bounds have lifetimes of their own.
+    fn visit_type_fn_ptr(&mut self, _: &'ast syn::TypeFnPtr) {}
+    fn visit_parenthesized_generic_arguments(
+        &mut self,
+        _: &'ast syn::ParenthesizedGenericArguments,
+    ) {
+    }
+}
+
+/// The first generic type argument: `T` in `Result<T, E>`.
+pub(crate) fn generic_type(arguments: &PathArguments) -> Option<&Type> {
+    let PathArguments::AngleBracketed(arguments) = arguments else {
+        return None;
+    };
+    arguments.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+/// Rule: the return type is `Result<T>` (any path ending in `Result`); returns it and `T`.
+pub(crate) fn check_return_type(cx: &Ctxt, sig: &Signature) -> (Type, Type) {
+    const EXPECTED: &str = "a stub returns `Result<T>` (`gipity_runtime::Result`), where `T` is \
+                            what the function returns, such as `Result<Vec<Item>>` or `Result<()>`";
+    let unit = || {
+        Type::Tuple(syn::TypeTuple {
+            attrs: Vec::new(),
+            paren_token: syn::token::Paren::default(),
+            elems: Punctuated::new(),
+        })
+    };
+    let ReturnType::Type(_, output) = &sig.output else {
+        cx.error_spanned_by(sig, format!("missing return type: {EXPECTED}"));
+        return (unit(), unit());
+    };
+    let mut ty: &Type = output;
+    while let Type::Group(syn::TypeGroup { elem, .. }) | Type::Paren(syn::TypeParen { elem, .. }) =
+        ty
+    {
+        ty = elem;
+    }
+    let data = match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .filter(|last| last.ident == "Result")
+            .and_then(|last| generic_type(&last.arguments)),
+        _ => None,
+    };
+    match data {
+        Some(data) => ((**output).clone(), data.clone()),
+        None => {
+            cx.error_spanned_by(output, EXPECTED);
+            ((**output).clone(), unit())
+        }
     }
 }
 

@@ -16,13 +16,13 @@ use crate::parse::{ApiTraitItem, StubFn};
 
 /// `#[function(args)] item`.
 pub(crate) fn run_function(args: TokenStream, item: TokenStream) -> TokenStream {
-    let stub = match syn::parse2::<StubFn>(item.clone()) {
-        Ok(stub) => stub,
-        Err(error) => return fallback::unparsed(&error, item),
-    };
     let cx = Ctxt::new();
     let options = parse_options(&cx, args, Site::Function);
     let krate = options.krate();
+    let stub = match syn::parse2::<StubFn>(item.clone()) {
+        Ok(stub) => stub,
+        Err(error) => return fallback::unparsed(&with_args_errors(cx, error), item, &krate),
+    };
     let model = Stub::from_syn(&cx, options, stub.clone());
     check::function(&cx, &model.function);
     match cx.check() {
@@ -33,18 +33,29 @@ pub(crate) fn run_function(args: TokenStream, item: TokenStream) -> TokenStream 
 
 /// `#[functions(args)] trait`.
 pub(crate) fn run_functions(args: TokenStream, item: TokenStream) -> TokenStream {
-    let item = match syn::parse2::<ApiTraitItem>(item.clone()) {
-        Ok(parsed) => parsed.item,
-        Err(error) => return fallback::unparsed(&error, item),
-    };
     let cx = Ctxt::new();
     let options = parse_options(&cx, args, Site::Functions);
     let krate = options.krate();
+    let item = match syn::parse2::<ApiTraitItem>(item.clone()) {
+        Ok(parsed) => parsed.item,
+        Err(error) => return fallback::unparsed(&with_args_errors(cx, error), item, &krate),
+    };
     let api = ApiTrait::from_syn(&cx, &options, item.clone());
     check::api_trait(&cx, &api);
     match cx.check() {
         Ok(()) => expand_trait(&api),
         Err(errors) => fallback::api_trait(&errors, item, &krate),
+    }
+}
+
+/// The errors of the attribute's arguments, if any, then `error` (the item's).
+fn with_args_errors(cx: Ctxt, error: syn::Error) -> syn::Error {
+    match cx.check() {
+        Ok(()) => error,
+        Err(mut errors) => {
+            errors.combine(error);
+            errors
+        }
     }
 }
 

@@ -11,9 +11,9 @@ use crate::parse::StubFn;
 
 /// The item is not what the macro expects: the error, and the item as it was (a bodyless fn
 /// gets a body, since rustc rejects one outside a trait).
-pub(crate) fn unparsed(error: &syn::Error, item: TokenStream) -> TokenStream {
+pub(crate) fn unparsed(error: &syn::Error, item: TokenStream, krate: &syn::Path) -> TokenStream {
     if let Ok(stub) = syn::parse2::<StubFn>(item.clone()) {
-        return function(error, stub, &syn::parse_quote!(::gipity_runtime));
+        return function(error, stub, krate);
     }
     let mut tokens = error.to_compile_error();
     tokens.extend(item);
@@ -28,7 +28,7 @@ pub(crate) fn function(errors: &syn::Error, stub: StubFn, krate: &syn::Path) -> 
     let attrs = without_helpers(stub.attrs);
     let vis = stub.vis;
     let mut sig = stub.sig;
-    let args_struct = args_struct(&vis, &sig, krate);
+    let args_struct = args_struct(&attrs, &vis, &sig, krate);
     sanitize(&mut sig);
     sig.inputs = sig
         .inputs
@@ -55,7 +55,12 @@ pub(crate) fn function(errors: &syn::Error, stub: StubFn, krate: &syn::Path) -> 
 //         }
 // Every field takes any type, so that the call site type-checks whatever the stub's mistake.
 // Nothing when the fn's name gives no struct name.
-fn args_struct(vis: &syn::Visibility, sig: &Signature, krate: &syn::Path) -> TokenStream {
+fn args_struct(
+    attrs: &[Attribute],
+    vis: &syn::Visibility,
+    sig: &Signature,
+    krate: &syn::Path,
+) -> TokenStream {
     let name = format!(
         "{}Args",
         crate::case::pascal_case(&syn::ext::IdentExt::unraw(&sig.ident).to_string())
@@ -86,14 +91,19 @@ fn args_struct(vis: &syn::Visibility, sig: &Signature, krate: &syn::Path) -> Tok
         }
         syn::ReturnType::Default => quote!(()),
     };
+    let cfgs = attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
+    let cfgs = quote!(#(#cfgs)*);
     let generics = (!params.is_empty()).then(|| quote!(<#(#params = ()),*>));
     let impl_generics = (!params.is_empty()).then(|| quote!(<#(#params),*>));
     let type_args = (!params.is_empty()).then(|| quote!(<#(#params),*>));
     quote! {
+        #cfgs
+        #[doc(hidden)]
         #vis struct #ident #generics {
             #(pub #fields: #params,)*
         }
 
+        #cfgs
         impl #impl_generics #ident #type_args {
             /// Not generated: the stub has errors.
             pub fn call(

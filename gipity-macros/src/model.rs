@@ -6,15 +6,12 @@
 use proc_macro2::Span;
 use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
-use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{
-    Attribute, FnArg, GenericArgument, Ident, Lifetime, LitStr, Pat, PathArguments, ReturnType,
-    Signature, Token, TraitItem, Type, Visibility,
+    Attribute, FnArg, Ident, Lifetime, LitStr, Signature, Token, TraitItem, Type, Visibility,
 };
 
 use crate::args::{Args, Options, Site};
-use crate::case;
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::parse::StubFn;
@@ -100,9 +97,9 @@ pub(crate) const FUNCTIONS: &str = "`#[gipity_runtime::functions]`";
 
 impl Stub {
     pub(crate) fn from_syn(cx: &Ctxt, options: Options, stub: StubFn) -> Self {
-        let attrs = without_helpers(cx, stub.attrs, FUNCTION);
+        let attrs = check::check_no_helpers(cx, stub.attrs, FUNCTION);
         check::check_free_receiver(cx, &stub.sig);
-        let args_ident = args_struct_ident(cx, &stub.sig.ident);
+        let args_ident = check::check_args_struct_name(cx, &stub.sig.ident);
         let function = Function::from_parts(
             cx,
             Parts {
@@ -173,7 +170,7 @@ impl Function {
             })
             .filter_map(|typed| Param::from_syn(cx, &options, &declared, typed))
             .collect::<Vec<_>>();
-        let (output, data) = return_type(cx, &sig);
+        let (output, data) = check::check_return_type(cx, &sig);
         let remote = match &options.name {
             Some(name) => RemoteName {
                 value: name.value(),
@@ -216,7 +213,7 @@ struct Parts {
 impl ApiTrait {
     pub(crate) fn from_syn(cx: &Ctxt, options: &Options, item: syn::ItemTrait) -> Self {
         check::check_trait_shape(cx, &item);
-        let attrs = without_helpers(cx, item.attrs, FUNCTIONS);
+        let attrs = check::check_no_helpers(cx, item.attrs, FUNCTIONS);
         let methods = item
             .items
             .into_iter()
@@ -246,22 +243,12 @@ impl Param {
         let (serde, others): (Vec<Attribute>, Vec<Attribute>) = std::mem::take(&mut typed.attrs)
             .into_iter()
             .partition(|attr| attr.path().is_ident("serde"));
-        for attr in &others {
-            cx.error_spanned_by(
-                attr,
-                "only `#[serde(..)]` attributes are supported on the parameters of a stub",
-            );
-        }
-        let ident = param_ident(cx, &typed.pat);
+        check::check_param_attrs(cx, &others);
+        let ident = check::check_param_name(cx, &typed.pat);
         let ty = (*typed.ty).clone();
-        let mut types = TypeCheck {
-            cx,
-            declared,
-            elided: false,
-        };
-        types.visit_type(&ty);
+        let elided = check::check_param_type(cx, declared, &ty);
         let mut field_ty = ty.clone();
-        if types.elided {
+        if elided {
             NameElided.visit_type_mut(&mut field_ty);
         }
         let ident = ident?;
@@ -290,126 +277,11 @@ impl Param {
             ident,
             ty,
             field_ty,
-            borrows: types.elided,
+            borrows: elided,
             serde,
             key,
             skip_if_none,
         })
-    }
-}
-
-/// `GetItemsArgs` for `get_items`, with the fn's span.
-fn args_struct_ident(cx: &Ctxt, fn_ident: &Ident) -> Ident {
-    let name = format!("{}Args", case::pascal_case(&fn_ident.unraw().to_string()));
-    match syn::parse_str::<Ident>(&name) {
-        Ok(mut ident) => {
-            ident.set_span(fn_ident.span());
-            ident
-        }
-        Err(_) => {
-            cx.error_spanned_by(
-                fn_ident,
-                format!(
-                    "cannot name the arguments struct of `{fn_ident}` (`{name}` is not an \
-                     identifier); rename the function"
-                ),
-            );
-            Ident::new("Args", fn_ident.span())
-        }
-    }
-}
-
-/// Drops our helper attributes: on a free stub or a trait, `#[gipity(..)]` is a mistake.
-fn without_helpers(cx: &Ctxt, attrs: Vec<Attribute>, macro_name: &str) -> Vec<Attribute> {
-    attrs
-        .into_iter()
-        .filter(|attr| {
-            let helper = attr.path().is_ident("gipity");
-            if helper {
-                cx.error_spanned_by(
-                    attr,
-                    format!(
-                        "`#[gipity(..)]` goes on the methods of a {FUNCTIONS} trait; put these \
-                         arguments in {macro_name}"
-                    ),
-                );
-            }
-            !helper
-        })
-        .collect()
-}
-
-/// The parameter's name; anything but a plain name is reported.
-fn param_ident(cx: &Ctxt, pat: &Pat) -> Option<Ident> {
-    match pat {
-        Pat::Ident(pat) => {
-            if let Some(by_ref) = &pat.by_ref {
-                cx.error_spanned_by(by_ref, "remove `ref`: a stub's parameters are only sent");
-            }
-            if let Some(mutability) = &pat.mutability {
-                cx.error_spanned_by(
-                    mutability,
-                    "remove `mut`: a stub's parameters are only sent",
-                );
-            }
-            if let Some((at, _)) = &pat.subpat {
-                cx.error_spanned_by(at, PATTERN);
-            }
-            Some(pat.ident.clone())
-        }
-        Pat::Wild(wild) => {
-            cx.error_spanned_by(
-                wild,
-                "a `_` parameter has no name to use as its JSON key; name it",
-            );
-            None
-        }
-        other => {
-            cx.error_spanned_by(other, PATTERN);
-            None
-        }
-    }
-}
-
-const PATTERN: &str = "a stub's parameters are plain names: each name is a key of the JSON body";
-
-/// Finds what a parameter type may not hold (`impl Trait`, named lifetimes), and whether it
-/// has elided lifetimes.
-struct TypeCheck<'a> {
-    cx: &'a Ctxt,
-    declared: &'a [Lifetime],
-    elided: bool,
-}
-
-impl<'ast> Visit<'ast> for TypeCheck<'_> {
-    fn visit_type_impl_trait(&mut self, ty: &'ast syn::TypeImplTrait) {
-        self.cx.error_spanned_by(
-            ty,
-            "a stub cannot take `impl Trait`: its parameter types must be concrete",
-        );
-    }
-
-    fn visit_type_reference(&mut self, ty: &'ast syn::TypeReference) {
-        if ty.lifetime.is_none() {
-            self.elided = true;
-        }
-        syn::visit::visit_type_reference(self, ty);
-    }
-
-    fn visit_lifetime(&mut self, lifetime: &'ast Lifetime) {
-        if lifetime.ident == "_" {
-            self.elided = true;
-        } else if lifetime.ident != "static" && !self.declared.contains(lifetime) {
-            self.cx.error_spanned_by(lifetime, check::NAMED_LIFETIME);
-        }
-    }
-
-    // Function pointers and `Fn(..)` bounds have lifetimes of their own.
-    fn visit_type_fn_ptr(&mut self, _: &'ast syn::TypeFnPtr) {}
-    fn visit_parenthesized_generic_arguments(
-        &mut self,
-        _: &'ast syn::ParenthesizedGenericArguments,
-    ) {
     }
 }
 
@@ -505,62 +377,10 @@ fn is_option(ty: &Type) -> bool {
     match ty {
         Type::Group(group) => is_option(&group.elem),
         Type::Paren(paren) => is_option(&paren.elem),
-        Type::Path(path) if path.qself.is_none() => {
-            path.path.segments.last().is_some_and(|last| {
-                last.ident == "Option" && generic_type(&last.arguments).is_some()
-            })
-        }
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().is_some_and(|last| {
+            last.ident == "Option" && check::generic_type(&last.arguments).is_some()
+        }),
         _ => false,
-    }
-}
-
-/// The first generic type argument: `T` in `Result<T, E>`.
-fn generic_type(arguments: &PathArguments) -> Option<&Type> {
-    let PathArguments::AngleBracketed(arguments) = arguments else {
-        return None;
-    };
-    arguments.args.iter().find_map(|arg| match arg {
-        GenericArgument::Type(ty) => Some(ty),
-        _ => None,
-    })
-}
-
-/// Rule: the return type is `Result<T>` (any path ending in `Result`); returns it and `T`.
-fn return_type(cx: &Ctxt, sig: &Signature) -> (Type, Type) {
-    const EXPECTED: &str = "a stub returns `Result<T>` (`gipity_runtime::Result`), where `T` is \
-                            what the function returns, such as `Result<Vec<Item>>` or `Result<()>`";
-    let unit = || {
-        Type::Tuple(syn::TypeTuple {
-            attrs: Vec::new(),
-            paren_token: syn::token::Paren::default(),
-            elems: Punctuated::new(),
-        })
-    };
-    let ReturnType::Type(_, output) = &sig.output else {
-        cx.error_spanned_by(sig, format!("missing return type: {EXPECTED}"));
-        return (unit(), unit());
-    };
-    let mut ty: &Type = output;
-    while let Type::Group(syn::TypeGroup { elem, .. }) | Type::Paren(syn::TypeParen { elem, .. }) =
-        ty
-    {
-        ty = elem;
-    }
-    let data = match ty {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .filter(|last| last.ident == "Result")
-            .and_then(|last| generic_type(&last.arguments)),
-        _ => None,
-    };
-    match data {
-        Some(data) => ((**output).clone(), data.clone()),
-        None => {
-            cx.error_spanned_by(output, EXPECTED);
-            ((**output).clone(), unit())
-        }
     }
 }
 
@@ -568,7 +388,7 @@ fn return_type(cx: &Ctxt, sig: &Signature) -> (Type, Type) {
 pub(crate) mod tests {
     use super::*;
     use crate::args::Site;
-    use crate::check::NAMED_LIFETIME;
+    use crate::check::{NAMED_LIFETIME, PATTERN};
     use proc_macro2::TokenStream;
     use quote::quote;
 
@@ -634,7 +454,7 @@ pub(crate) mod tests {
             args_ident,
         }) = stub
         else {
-            return;
+            panic!("the stub has a model")
         };
         assert_eq!(args_ident, "GetItemsArgs");
         assert_eq!(function.remote.value, "get-items");

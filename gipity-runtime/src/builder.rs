@@ -210,7 +210,7 @@ impl ClientBuilder {
         )?;
         let (http, http_timeout) = match self.http {
             Some(http) => (http, None),
-            None => platform::default_http_client(self.timeout)?,
+            None => platform::http::default_http_client(self.timeout)?,
         };
         let recovery = Recovery::new(
             self.handler,

@@ -312,7 +312,7 @@ impl Identity {
         let held = match credentials.kind {
             Kind::Session { store, seed } => {
                 if let Some(seed) = &seed {
-                    platform::seed_session(&store, seed, base)?;
+                    platform::http::seed_session(&store, seed, base)?;
                 }
                 session = Some(store);
                 Held::Session

@@ -65,6 +65,10 @@
 //! # Ok(()) }
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Most items exist on both targets, some in a version per target (see `platform`), so no badge
+// comes from the `cfg` that picks a version; items of one target only carry an explicit
+// `doc(cfg)`.
+#![cfg_attr(docsrs, doc(auto_cfg = false))]
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 

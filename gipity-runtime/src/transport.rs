@@ -9,7 +9,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::platform::{self, SessionStore};
+use crate::platform::SessionStore;
+use crate::platform::http;
 use crate::wire::Reply;
 
 /// How a client talks HTTP: its `reqwest::Client`, the timeout that client enforces by itself
@@ -69,7 +70,7 @@ impl Transport {
             .await
             .map_err(|error| Error::transport(error, request.timeout))?;
         let status = response.status().as_u16();
-        platform::store_cookies(self.session(), &response, request.url);
+        http::store_cookies(self.session(), &response, request.url);
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -77,7 +78,7 @@ impl Transport {
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let body =
-            platform::read_body(response, status, self.max_response_bytes, request.timeout).await?;
+            http::read_body(response, status, self.max_response_bytes, request.timeout).await?;
         Ok(Reply {
             status,
             retry_after,
@@ -115,6 +116,6 @@ impl Transport {
         if let Some(id) = request.request_id {
             headers.insert(X_REQUEST_ID, id.clone());
         }
-        platform::execute(&self.http, http_request, self.session())
+        http::execute(&self.http, http_request, self.session())
     }
 }

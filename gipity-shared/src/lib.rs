@@ -7,6 +7,14 @@
 
 #![no_std]
 #![deny(missing_docs)]
+// Total on every input, like the runtime's validators.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use core::fmt;
 
@@ -68,7 +76,11 @@ pub fn check_function_name(name: &str) -> Result<(), FunctionNameProblem> {
     if name.len() > MAX_FUNCTION_NAME {
         return Err(FunctionNameProblem::TooLong(name.len()));
     }
-    if !name.as_bytes()[0].is_ascii_alphanumeric() {
+    if !name
+        .as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_alphanumeric)
+    {
         return Err(FunctionNameProblem::Start);
     }
     if name.contains("..") {
@@ -156,7 +168,7 @@ pub mod path {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used)]
+#[allow(clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use std::string::{String, ToString};

@@ -1,7 +1,7 @@
 //! The fuzz step of `cargo xtask ci`.
 //!
 //! Always: the committed corpus (`fuzz/corpus/<target>/`) through the targets' entry points on
-//! the pinned toolchain (`gipity-runtime`'s unit tests `fuzzing::corpus`: the entry points are
+//! the pinned toolchain (`gipity-runtime`'s unit tests `__fuzz::corpus`: the entry points are
 //! compiled for the crate's own tests and under `cfg(fuzzing)`, never through a feature), and
 //! rustfmt on the fuzz crate. Then, when a nightly toolchain and
 //! a C++ compiler are present, each fuzz target for a bounded time (`GIPITY_FUZZ_SECONDS`,
@@ -21,9 +21,21 @@ const TARGETS: [&str; 2] = ["decode_response", "return_url"];
 const DEFAULT_SECONDS: u64 = 30;
 
 pub fn run() -> Result<(), String> {
+    corpus_regression()?;
+    // The entry points as cargo-fuzz builds them (`--cfg fuzzing`, outside the crate's tests).
     step(
-        "fuzz corpus regression (stable)",
-        cargo(&["test", "-p", "gipity-runtime", "--lib", "fuzzing::corpus"]),
+        "clippy (gipity-runtime, cfg(fuzzing))",
+        cargo(&[
+            "clippy",
+            "-p",
+            "gipity-runtime",
+            "--lib",
+            "--",
+            "--cfg",
+            "fuzzing",
+            "-D",
+            "warnings",
+        ]),
     )?;
     step(
         "format (fuzz targets)",
@@ -67,6 +79,35 @@ pub fn run() -> Result<(), String> {
         summary.push(format!("{target}: {executions} executions in {seconds} s"));
     }
     println!("fuzz: {}", summary.join("; "));
+    Ok(())
+}
+
+/// The corpus through the entry points (`gipity-runtime`'s unit tests `__fuzz::corpus::*`),
+/// failing if the filter matched no test: an empty run would pass and check nothing.
+fn corpus_regression() -> Result<(), String> {
+    const NAME: &str = "fuzz corpus regression (stable)";
+    println!("\n==> {NAME}");
+    let started = Instant::now();
+    let output = cargo(&["test", "-p", "gipity-runtime", "--lib", "__fuzz::corpus::"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| format!("{NAME}: could not start: {error}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    print!("{stdout}");
+    if !output.status.success() {
+        return Err(format!("{NAME} failed ({})", output.status));
+    }
+    let passed: u64 = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("test result: ok. "))
+        .filter_map(|rest| rest.split(' ').next()?.parse::<u64>().ok())
+        .sum();
+    if passed == 0 {
+        return Err(format!(
+            "{NAME}: the filter `__fuzz::corpus::` matched no test"
+        ));
+    }
+    println!("==> {NAME}: ok, {passed} tests ({:.1?})", started.elapsed());
     Ok(())
 }
 

@@ -112,6 +112,7 @@ fn ci() -> Result<(), String> {
         ])
         .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
+    docs_rs()?;
     // Each publishable crate builds from its packaged sources, with the workspace's
     // unpublished dependencies resolved locally.
     run("package", cargo(&["package", "--workspace"]))?;
@@ -130,6 +131,54 @@ fn ci() -> Result<(), String> {
     fuzz::run()?;
     browser()?;
     println!("xtask ci: every check passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The runtime's docs as docs.rs builds them (nightly, `--cfg docsrs`, native and wasm32), with
+/// warnings as errors: the `doc(cfg)` badges. Only where a nightly toolchain is installed.
+fn docs_rs() -> Result<(), String> {
+    let nightly = |args: &[&str]| {
+        let mut command = Command::new("rustup");
+        command
+            .args(["run", "nightly"])
+            .args(args)
+            .current_dir(workspace_root())
+            .env_remove("CARGO")
+            .env_remove("RUSTC")
+            .env_remove("RUSTDOC");
+        command
+    };
+    let available = nightly(&["rustc", "--version"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        println!("\n==> docs (docs.rs): no nightly toolchain; skipped");
+        return Ok(());
+    }
+    run(
+        "install the wasm32 target (nightly)",
+        Command::new("rustup").args([
+            "target",
+            "add",
+            "--toolchain",
+            "nightly",
+            "wasm32-unknown-unknown",
+        ]),
+    )?;
+    for target in [None, Some("wasm32-unknown-unknown")] {
+        let mut args = vec!["cargo", "doc", "-p", "gipity-runtime", "--no-deps"];
+        if let Some(target) = target {
+            args.extend(["--target", target]);
+        }
+        let mut command = nightly(&args);
+        command.env("RUSTDOCFLAGS", "--cfg docsrs -D warnings");
+        run(
+            &format!("docs (docs.rs, {})", target.unwrap_or("native")),
+            command,
+        )?;
+    }
     Ok(())
 }
 

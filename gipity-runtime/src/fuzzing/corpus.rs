@@ -1,7 +1,7 @@
 //! The committed fuzz corpus (`fuzz/corpus/<target>/`), run through the same entry points as
 //! the fuzz targets, on stable: no input panics or breaks a rule the targets check.
 //!
-//! `cargo test -p gipity-runtime --lib fuzzing::corpus`
+//! `cargo test -p gipity-runtime --lib __fuzz::corpus::`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

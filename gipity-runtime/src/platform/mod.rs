@@ -31,13 +31,8 @@ pub(crate) use wasm::*;
 #[cfg_attr(docsrs, doc(cfg(target_arch = "wasm32")))]
 pub mod browser;
 
-/// The public items of one target, re-exported from the crate root.
-pub mod public {
-    #[cfg(not(target_arch = "wasm32"))]
-    pub use super::native::{BoxFuture, CookieJar, MaybeSend, MaybeSendSync};
-    #[cfg(target_arch = "wasm32")]
-    pub use super::wasm::{BoxFuture, CookieJar, MaybeSend, MaybeSendSync};
+/// The HTTP side of each platform.
+pub(crate) mod http;
 
-    #[cfg(target_arch = "wasm32")]
-    pub use super::browser;
-}
+/// The public items of one target, re-exported from the crate root.
+pub mod public;

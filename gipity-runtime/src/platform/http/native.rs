@@ -1,0 +1,129 @@
+//! HTTP on native targets: reqwest over hyper, with the session's cookie jar.
+
+use std::future::Future;
+use std::time::Duration;
+
+use reqwest::cookie::CookieStore as _;
+use url::Url;
+
+use crate::error::{Error, Result, Setting};
+use crate::platform::SessionStore;
+use crate::secret::Secret;
+
+/// The HTTP client a builder makes when the app brings none: no redirects (a credential header
+/// must never be replayed to another host), no cookie store (the runtime scopes cookies itself),
+/// and `timeout` enforced by the client itself, which it returns: a request whose timeout is
+/// that one then needs no per-request timeout (which costs reqwest an allocation per request).
+pub(crate) fn default_http_client(
+    timeout: Duration,
+) -> Result<(reqwest::Client, Option<Duration>)> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("gipity-runtime/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .build()
+        .map_err(|error| {
+            tracing::error!(%error, "could not build the http client");
+            Error::config(Setting::HttpClient, "could not build the http client")
+        })?;
+    Ok((http, Some(timeout)))
+}
+
+/// Puts the cookies of a `Cookie` header value (`"a=1; b=2"`) into the jar, scoped to `base`.
+pub(crate) fn seed_session(store: &SessionStore, cookies: &Secret, base: &Url) -> Result<()> {
+    for cookie in cookies.expose().split(';') {
+        let cookie = cookie.trim();
+        if !cookie.is_empty() {
+            store.add(cookie, base);
+        }
+    }
+    Ok(())
+}
+
+/// Starts sending `request`, with the session's cookies for its URL when there is a session.
+/// A plain `fn`, so that the request being built is not part of the future of the call.
+pub(crate) fn execute(
+    http: &reqwest::Client,
+    mut request: reqwest::Request,
+    session: Option<&SessionStore>,
+) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
+    if let Some(jar) = session
+        && let Some(mut cookies) = jar.0.cookies(request.url())
+    {
+        cookies.set_sensitive(true);
+        request
+            .headers_mut()
+            .insert(reqwest::header::COOKIE, cookies);
+    }
+    http.execute(request)
+}
+
+/// Keeps the cookies `response` sets, for a session client. Storing takes the jar's write
+/// lock, which concurrent calls reading it would queue behind: only a response that sets
+/// cookies takes it.
+pub(crate) fn store_cookies(
+    session: Option<&SessionStore>,
+    response: &reqwest::Response,
+    url: &Url,
+) {
+    if let Some(jar) = session
+        && response.headers().contains_key(reqwest::header::SET_COOKIE)
+    {
+        let mut set_cookies = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter();
+        jar.0.set_cookies(&mut set_cookies, url);
+    }
+}
+
+/// The most buffer reserved up front from a `Content-Length`.
+const PREALLOCATE_AT_MOST: u64 = 1024 * 1024;
+
+/// Reads the body, stopping as soon as it crosses `limit` (a hostile or broken server cannot
+/// make the client buffer more than that).
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    status: u16,
+    limit: u64,
+    timeout: Duration,
+) -> Result<bytes::Bytes> {
+    let too_large = || Error::BodyTooLarge { status, limit };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Err(too_large());
+    }
+    // The declared length sizes the buffer, up to a point: the header is the server's word.
+    let declared = response
+        .content_length()
+        .unwrap_or(0)
+        .min(PREALLOCATE_AT_MOST);
+    // A body that arrives in one chunk (the usual small JSON reply) is kept as it is; only a
+    // body in several chunks is copied into one buffer.
+    let mut single: Option<bytes::Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut received: u64 = 0;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| Error::transport(error, timeout))?
+    {
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(too_large());
+        }
+        if single.is_none() && joined.is_empty() {
+            single = Some(chunk);
+            continue;
+        }
+        if let Some(first) = single.take() {
+            let capacity = declared.max(received);
+            joined.reserve(usize::try_from(capacity).unwrap_or(0));
+            joined.extend_from_slice(&first);
+        }
+        joined.extend_from_slice(&chunk);
+    }
+    Ok(single.unwrap_or_else(|| bytes::Bytes::from(joined)))
+}
