@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::model::{Auth, AuthMode, Call, FnError, User, permissions};
 use crate::state::{self, FunctionDef, Handler, HandlerFuture, Shared};
 
-/// A registered app, from [`Emulator::app`].
+/// A registered app, from [`Emulator::app`](crate::Emulator::app).
 #[derive(Clone)]
 pub struct App {
     pub(crate) guid: String,
@@ -39,8 +39,9 @@ impl App {
     ///
     /// `f` runs on the server's task, outside the emulator's lock: it may call
     /// the emulator's controls, and should return quickly (use
-    /// [`Fault::Delay`] or [`App::async_function`] for a slow function). A closure that holds an
-    /// [`Emulator`] keeps its server alive until [`Emulator::shutdown`];
+    /// [`Fault::Delay`](crate::Fault::Delay) or [`App::async_function`] for a slow function). A closure that holds an
+    /// [`Emulator`](crate::Emulator) keeps its server alive until
+    /// [`Emulator::shutdown`](crate::Emulator::shutdown);
     /// capture an [`App`] or plain data instead where that matters.
     pub fn function<F>(&self, name: &str, auth: Auth, f: F) -> &Self
     where
