@@ -39,8 +39,31 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
     }
 }
 
+/// Collects every `log` record (dependencies such as cookie stores log through `log`, and
+/// with `tracing`'s `log-always` feature, which this package turns on, so does the runtime).
+struct LogCapture(Arc<Mutex<Vec<String>>>);
+
+impl log::Log for LogCapture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        self.0.lock().unwrap().push(format!(
+            "{} {}: {}",
+            record.level(),
+            record.target(),
+            record.args()
+        ));
+    }
+    fn flush(&self) {}
+}
+
 #[tokio::test]
 async fn no_secret_in_debug_display_or_trace_output() {
+    let log_records = Arc::new(Mutex::new(Vec::new()));
+    log::set_boxed_logger(Box::new(LogCapture(Arc::clone(&log_records)))).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+    log::info!("the log capture is on");
     let capture = Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -282,7 +305,13 @@ async fn no_secret_in_debug_display_or_trace_output() {
     );
     let mut secrets = vec![session_value, api_key, account_token, device_secret];
     secrets.extend(wire_secrets);
-    let everything = format!("{}\n{}", formatted.join("\n"), logs);
+    let log_records = log_records.lock().unwrap().join("\n");
+    assert!(log_records.contains("the log capture is on"));
+    assert!(
+        log_records.contains("gipity_runtime"),
+        "the runtime's events reached `log` too"
+    );
+    let everything = format!("{}\n{}\n{}", formatted.join("\n"), logs, log_records);
     for secret in &secrets {
         assert!(
             !everything.contains(secret.as_str()),

@@ -3,11 +3,14 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, SystemTime};
 
-use reqwest::cookie::CookieStore as _;
 use url::Url;
+
+mod cookies;
+
+use cookies::Cookies;
 
 /// `Send` on native targets; implemented for every type on `wasm32`.
 pub trait MaybeSend: Send {}
@@ -31,7 +34,7 @@ pub(crate) async fn sleep(duration: Duration) {
 /// Cloning shares the jar. `Debug` never shows a cookie.
 /// In the browser this type has no values: the browser keeps the session cookie itself.
 #[derive(Clone)]
-pub struct CookieJar(pub(crate) Arc<reqwest::cookie::Jar>);
+pub struct CookieJar(Arc<RwLock<Cookies>>);
 
 #[cfg_attr(docsrs, doc(cfg(not(target_arch = "wasm32"))))]
 impl Default for CookieJar {
@@ -51,13 +54,27 @@ impl CookieJar {
 
     /// Stores a cookie as if `url` had answered with `Set-Cookie: <set_cookie>`.
     pub fn add(&self, set_cookie: &str, url: &Url) {
-        self.0.add_cookie_str(set_cookie, url);
+        self.write().set(set_cookie, url, SystemTime::now());
     }
 
     /// Whether the jar would send any cookie to `url`.
     #[must_use]
     pub fn has_cookies_for(&self, url: &Url) -> bool {
-        self.0.cookies(url).is_some()
+        self.cookie_header(url).is_some()
+    }
+
+    /// The `Cookie` header value for a request to `url`, if any cookie goes there.
+    pub(crate) fn cookie_header(&self, url: &Url) -> Option<String> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .header(url, SystemTime::now())
+    }
+
+    /// The cookies, for writing. The lock guards plain data and no code runs under it, so a
+    /// poisoned lock still holds a consistent jar.
+    pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Cookies> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

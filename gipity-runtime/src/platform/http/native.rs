@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use reqwest::cookie::CookieStore as _;
 use url::Url;
 
 use crate::error::{Error, Result, Setting};
@@ -48,7 +47,8 @@ pub(crate) fn execute(
     session: Option<&SessionStore>,
 ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
     if let Some(jar) = session
-        && let Some(mut cookies) = jar.0.cookies(request.url())
+        && let Some(cookies) = jar.cookie_header(request.url())
+        && let Ok(mut cookies) = reqwest::header::HeaderValue::from_str(&cookies)
     {
         cookies.set_sensitive(true);
         request
@@ -69,11 +69,13 @@ pub(crate) fn store_cookies(
     if let Some(jar) = session
         && response.headers().contains_key(reqwest::header::SET_COOKIE)
     {
-        let mut set_cookies = response
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter();
-        jar.0.set_cookies(&mut set_cookies, url);
+        let now = std::time::SystemTime::now();
+        let mut cookies = jar.write();
+        for set_cookie in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            if let Ok(set_cookie) = set_cookie.to_str() {
+                cookies.set(set_cookie, url, now);
+            }
+        }
     }
 }
 
