@@ -199,8 +199,18 @@ async fn auth_status_and_me() {
         .await
         .unwrap()
     {
-        AuthStatus::NeedsConsent { consent, .. } => {
+        AuthStatus::NeedsConsent { user, consent } => {
+            // The documented answer carries no user until they consent, and the server's
+            // consent URL, not one the client builds.
+            assert_eq!(user, None);
             assert_eq!(consent.kind(), ChallengeKind::Consent);
+            assert_eq!(
+                consent.url().as_str(),
+                format!(
+                    "{}/api/auth/consent?app={APP}&permissions=5",
+                    emu.base_url()
+                )
+            );
         }
         other => panic!("expected needs consent, got {other:?}"),
     }
@@ -217,4 +227,89 @@ async fn member_functions_need_membership() {
     emu.app(APP).add_member(&user);
     let v: String = client.call("secret", &json!({})).await.unwrap();
     assert_eq!(v, "the member secret");
+}
+
+#[tokio::test]
+async fn sign_in_then_consent_in_one_call() {
+    let emu = emulator().await;
+    let user = emu.create_user("Faye");
+    let kinds = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (login, seen) = (emu.clone(), Arc::clone(&kinds));
+    // Sign-in grants IDENTITY only; `ai` needs IDENTITY | AI, so a consent follows.
+    let client = builder(&emu)
+        .on_auth_required(move |challenge| {
+            seen.lock().unwrap().push(challenge.kind());
+            match challenge.kind() {
+                ChallengeKind::Login => {
+                    login.grant_consent(&user, APP, Permissions::IDENTITY.bits());
+                    let cookie = login.sign_in(&user);
+                    if let Some(jar) = challenge.cookie_jar() {
+                        jar.add(&format!("{cookie}; Path=/"), challenge.url());
+                    }
+                }
+                _ => login.grant_consent(
+                    &user,
+                    APP,
+                    (Permissions::IDENTITY | Permissions::AI).bits(),
+                ),
+            }
+            async { AuthOutcome::Completed }
+        })
+        .build()
+        .unwrap();
+    let v: String = client.call("ai", &json!({})).await.unwrap();
+    assert_eq!(v, "ai result");
+    assert_eq!(
+        *kinds.lock().unwrap(),
+        [ChallengeKind::Login, ChallengeKind::Consent]
+    );
+    assert_eq!(
+        emu.calls(APP, "ai"),
+        3,
+        "the first send and one per challenge"
+    );
+    assert_eq!(emu.executions(APP, "ai"), 1);
+}
+
+#[tokio::test]
+async fn a_server_url_with_mode_or_return_gets_ours_once() {
+    let emu = emulator().await;
+    let login = format!(
+        "{}/api/auth/login?app={APP}&permissions=1&mode=redirect&return=https%3A%2F%2Fevil.example%2F",
+        emu.base_url()
+    );
+    emu.inject(
+        gipity_emulator::Target::function(APP, "whoami"),
+        gipity_emulator::Fault::Json {
+            status: 401,
+            body: json!({"error": {"code": "LOGIN_REQUIRED", "message": "sign in", "loginUrl": login}})
+                .to_string(),
+        },
+        gipity_emulator::Times::Once,
+    );
+    let return_url = format!("{}/back", emu.base_url());
+    let client = builder(&emu)
+        .return_url(return_url.as_str())
+        .build()
+        .unwrap();
+    let err = call_err(&client, "whoami").await;
+    let challenge = err.challenge().unwrap();
+    let values = |url: &gipity_runtime::Url, name: &str| -> Vec<String> {
+        url.query_pairs()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+            .collect()
+    };
+    assert_eq!(values(&challenge.popup_url(), "mode"), ["popup"]);
+    assert_eq!(
+        values(&challenge.redirect_url().unwrap(), "return"),
+        [return_url]
+    );
+    let other = format!("{}/elsewhere", emu.base_url());
+    assert_eq!(
+        values(&challenge.redirect_url_to(&other).unwrap(), "return"),
+        [other]
+    );
+    // The rest of the server's URL is kept.
+    assert_eq!(values(&challenge.popup_url(), "app"), [APP]);
 }

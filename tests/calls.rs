@@ -150,6 +150,69 @@ async fn soft_errors_are_success_unless_opted_in() {
 }
 
 #[tokio::test]
+async fn a_soft_error_message_is_bounded() {
+    let emu = emulator().await;
+    emu.app(APP).function("chatty", Auth::Public, |_| {
+        Ok(json!({"error": "why ".repeat(10_000)}))
+    });
+    let err = session_client(&emu)
+        .call_function::<Value>(&RemoteFunction::new("chatty").soft_errors(true), &json!({}))
+        .await
+        .unwrap_err();
+    let Error::Function { message, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert!(message.starts_with("why why"), "{message}");
+    assert!(
+        message.chars().count() <= 160,
+        "{} chars",
+        message.chars().count()
+    );
+    assert!(err.to_string().chars().count() < 300);
+}
+
+#[tokio::test]
+async fn a_proxy_from_the_environment_never_sees_loopback_calls() {
+    const CHILD: &str = "GIPITY_TEST_PROXY_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        // In the child, with HTTP_PROXY set: the call reaches the emulator directly.
+        let emu = emulator().await;
+        let client = builder(&emu)
+            .credentials(Credentials::api_key(emu.app(APP).api_key()))
+            .build()
+            .unwrap();
+        let v: Value = client.call("echo", &json!({"k": 1})).await.unwrap();
+        assert_eq!(v, json!({"k": 1}));
+        return;
+    }
+    // A "proxy" that accepts connections and answers nothing.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_proxy_from_the_environment_never_sees_loopback_calls",
+        ])
+        .env(CHILD, "1")
+        .env("HTTP_PROXY", &proxy_url)
+        .env("http_proxy", &proxy_url)
+        .env("ALL_PROXY", &proxy_url)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the call through the environment's proxy failed"
+    );
+    assert!(
+        matches!(proxy.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the proxy saw a connection"
+    );
+}
+
+#[tokio::test]
 async fn session_client_sends_app_token_and_cookie() {
     let emu = emulator().await;
     let (client, user) = signed_in_client(&emu);

@@ -243,6 +243,32 @@ async fn no_secret_in_debug_display_or_trace_output() {
             );
             errors.push(session.call::<Value>("echo", &json!({})).await.unwrap_err());
         }
+        // As the code of a 401, which the client answers by refreshing its token (and logs).
+        emu.inject(
+            Target::function(APP, "echo"),
+            Fault::Json {
+                status: 401,
+                body: json!({"error": {"code": secret, "message": "m"}}).to_string(),
+            },
+            Times::N(2),
+        );
+        errors.push(session.call::<Value>("echo", &json!({})).await.unwrap_err());
+        // As a soft error, the function's own words.
+        emu.inject(
+            Target::function(APP, "echo"),
+            Fault::SoftError(format!("card declined; token {secret}")),
+            Times::Once,
+        );
+        let soft = RemoteFunction::new("echo").soft_errors(true);
+        let error = session
+            .call_function::<Value>(&soft, &json!({}))
+            .await
+            .unwrap_err();
+        let Error::Function { message, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert!(message.starts_with("card declined; token"), "{message}");
+        errors.push(error);
     }
 
     let mut kinds = std::collections::BTreeSet::new();
@@ -319,4 +345,21 @@ async fn no_secret_in_debug_display_or_trace_output() {
             &secret[..6]
         );
     }
+}
+
+#[test]
+fn a_builder_shows_no_raw_setting() {
+    let builder = Client::builder("gip_at_secretaccounttoken0123456789")
+        .base_url("http://user:hunter2pass@127.0.0.1:1/")
+        .return_url("https://app.gipity.ai/a/b/?session=cookievalue0123456789");
+    let shown = format!("{builder:?}");
+    for secret in ["secretaccounttoken", "hunter2pass", "cookievalue"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(
+        shown.contains("(invalid)") && shown.contains("base_url_set: true"),
+        "{shown}"
+    );
+    let shown = format!("{:?}", Client::builder("p_abc123"));
+    assert!(shown.contains("p_abc123"), "a valid GUID is shown: {shown}");
 }

@@ -65,3 +65,25 @@ async fn connection_refused_is_a_transport_error() {
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_retryable());
 }
+
+#[tokio::test]
+async fn a_zero_max_retry_after_never_waits() {
+    let emu = emulator().await;
+    let client = common::builder(&emu)
+        .max_retry_after(Duration::ZERO)
+        .build()
+        .unwrap();
+    fault(
+        &emu,
+        Fault::RateLimited {
+            retry_after: Some(0),
+        },
+        Times::Once,
+    );
+    let err = call_err(&client, "echo").await;
+    assert!(
+        matches!(err, Error::RateLimited { retry_after: Some(d), .. } if d.is_zero()),
+        "{err:?}"
+    );
+    assert_eq!(emu.calls(APP, "echo"), 1, "not retried");
+}

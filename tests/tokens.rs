@@ -160,17 +160,30 @@ async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHand
 #[tokio::test]
 async fn absurd_expires_in_is_capped_not_a_panic() {
     // A server that claims a token lives for u64::MAX seconds must not crash the client.
+    let (base, server) = serve(vec![
+        format!(
+            r#"{{"data":{{"token":"eyJabc.def.ghi","expiresIn":{}}}}}"#,
+            u64::MAX
+        ),
+        r#"{"data":"ok"}"#.to_owned(),
+    ])
+    .await;
+    let client = gipity_runtime::Client::builder(APP)
+        .base_url(base)
+        .build()
+        .unwrap();
+    let v: String = client.call("echo", &json!({})).await.unwrap();
+    assert_eq!(v, "ok");
+    server.await.unwrap();
+}
+
+/// A server on loopback that answers its next connections with `bodies` (200, JSON), in order.
+async fn serve(bodies: Vec<String>) -> (String, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
-        for body in [
-            format!(
-                r#"{{"data":{{"token":"eyJabc.def.ghi","expiresIn":{}}}}}"#,
-                u64::MAX
-            ),
-            r#"{"data":"ok"}"#.to_owned(),
-        ] {
+        for body in bodies {
             let (mut socket, _) = listener.accept().await.unwrap();
             let mut request = vec![0; 4096];
             let _ = socket.read(&mut request).await.unwrap();
@@ -181,11 +194,90 @@ async fn absurd_expires_in_is_capped_not_a_panic() {
             socket.write_all(response.as_bytes()).await.unwrap();
         }
     });
-    let client = gipity_runtime::Client::builder(APP)
-        .base_url(base)
-        .build()
-        .unwrap();
-    let v: String = client.call("echo", &json!({})).await.unwrap();
-    assert_eq!(v, "ok");
-    server.await.unwrap();
+    (base, server)
+}
+
+#[tokio::test]
+async fn expires_in_may_be_fractional_a_string_or_missing() {
+    for expires_in in [
+        r#","expiresIn":3599.5"#,
+        r#","expiresIn":"3600""#,
+        "",
+        r#","expiresIn":null"#,
+    ] {
+        let (base, server) = serve(vec![
+            format!(r#"{{"data":{{"token":"eyJabc.def.ghi"{expires_in}}}}}"#),
+            r#"{"data":"ok"}"#.to_owned(),
+        ])
+        .await;
+        let client = gipity_runtime::Client::builder(APP)
+            .base_url(base)
+            .build()
+            .unwrap();
+        let v: String = client.call("echo", &json!({})).await.unwrap();
+        assert_eq!(v, "ok", "{expires_in}");
+        server.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_negative_or_non_numeric_expires_in_is_a_typed_error() {
+    for expires_in in ["-1", r#""soon""#, "true", "[]"] {
+        let (base, server) = serve(vec![format!(
+            r#"{{"data":{{"token":"eyJabc.def.ghi","expiresIn":{expires_in}}}}}"#
+        )])
+        .await;
+        let client = gipity_runtime::Client::builder(APP)
+            .base_url(base)
+            .build()
+            .unwrap();
+        let err = client.call::<Value>("echo", &json!({})).await.unwrap_err();
+        let Error::CredentialUnavailable {
+            credential: CredentialKind::AppToken,
+            source: Some(source),
+            ..
+        } = &err
+        else {
+            panic!("{expires_in}: {err:?}");
+        };
+        assert!(
+            matches!(&**source, Error::Decode { detail, .. } if detail.contains("expiresIn")),
+            "{expires_in}: {source:?}"
+        );
+        // Nothing but the mint was sent: the call fails closed.
+        server.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_failed_early_refresh_keeps_the_valid_token() {
+    let emu = emulator().await;
+    emu.set_token_ttl(Duration::from_secs(4));
+    let client = session_client(&emu);
+    let _: Value = client.call("echo", &json!(1)).await.unwrap();
+    assert_eq!(emu.counters().token_mints, 1);
+    // Past the refresh point (3 s: a quarter early), before expiry (4 s); the refresh fails.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    emu.inject(Target::Token, unavailable(), Times::Always);
+    let v: Value = client.call("echo", &json!(2)).await.unwrap();
+    assert_eq!(v, json!(2));
+    let v: Value = client.call("echo", &json!(3)).await.unwrap();
+    assert_eq!(v, json!(3));
+    // One refresh was tried; the next waits a while instead of failing every call.
+    assert_eq!(token_requests(&emu), 2);
+    assert_eq!(emu.counters().token_mints, 1);
+    // Once the token has really expired, calls fail closed.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let err = client.call::<Value>("echo", &json!(4)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::CredentialUnavailable {
+                credential: CredentialKind::AppToken,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(emu.executions(APP, "echo"), 3);
 }

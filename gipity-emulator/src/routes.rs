@@ -221,7 +221,12 @@ fn auth_status(shared: &Shared, app: &str, parts: &Parts) -> Result<Response, Ap
     let mut body = Map::new();
     body.insert("authenticated".to_owned(), Value::from(user.is_some()));
     body.insert("consented".to_owned(), Value::from(consented));
-    body.insert("user".to_owned(), json!(user));
+    // The documented answer names the user only once they have consented:
+    // `{"authenticated": true, "consented": false, "user": null, "consentUrl": ..}`.
+    body.insert(
+        "user".to_owned(),
+        if consented { json!(user) } else { Value::Null },
+    );
     if user.is_none() {
         body.insert(
             "loginUrl".to_owned(),

@@ -221,6 +221,22 @@ async fn auto_switch_decides_at_once() {
     assert_eq!(status.body["consented"], true);
     assert_eq!(status.body["user"]["displayName"], "Eve Example");
 
+    // Signed in without the consent asked for: exactly the documented shape, with no user.
+    let status = get_with(
+        format!("{base}/api/p_l/auth/status?permissions=133"),
+        &[("X-App-Token", &app_token), ("Cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(
+        status.body,
+        serde_json::json!({
+            "authenticated": true,
+            "consented": false,
+            "user": null,
+            "consentUrl": format!("{base}/api/auth/consent?app=p_l&permissions=133"),
+        })
+    );
+
     // Consent for a signed-in user without a name keeps that user.
     let r = client()
         .get(format!(

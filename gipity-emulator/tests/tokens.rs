@@ -101,12 +101,10 @@ async fn auth_status_reports_login_and_consent() {
     let url = format!("{status_url}?permissions=5");
     let signed_in = [("X-App-Token", token.as_str()), ("Cookie", cookie.as_str())];
     let r = get_with(&url, &signed_in).await;
+    // The documented shape: no user until they consent.
     assert_eq!(r.body["authenticated"], true);
     assert_eq!(r.body["consented"], false);
-    assert_eq!(r.body["user"]["guid"], alice.guid.as_str());
-    assert_eq!(r.body["user"]["displayName"], "Alice");
-    assert!(r.body["user"]["avatarUrl"].is_null());
-    assert_eq!(r.body["user"]["accountSlug"], "alice");
+    assert!(r.body["user"].is_null(), "{:?}", r.body);
     assert_eq!(
         r.body["consentUrl"],
         format!("{base}/api/auth/consent?app=p_a&permissions=5")
@@ -121,6 +119,10 @@ async fn auth_status_reports_login_and_consent() {
     let r = get_with(&url, &signed_in).await;
     assert_eq!(r.body["consented"], true);
     assert!(r.body.get("consentUrl").is_none());
+    assert_eq!(r.body["user"]["guid"], alice.guid.as_str());
+    assert_eq!(r.body["user"]["displayName"], "Alice");
+    assert!(r.body["user"]["avatarUrl"].is_null());
+    assert_eq!(r.body["user"]["accountSlug"], "alice");
 
     emulator.revoke_consent(&alice, "p_a");
     let r = get_with(&status_url, &signed_in).await;

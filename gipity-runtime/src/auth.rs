@@ -145,8 +145,8 @@ pub enum AuthStatus {
     },
     /// Signed in, but the app lacks some of the permissions asked for.
     NeedsConsent {
-        /// Who is signed in.
-        user: User,
+        /// Who is signed in, when the API says (it documents `null` until the user consents).
+        user: Option<User>,
         /// The consent challenge.
         consent: Challenge,
     },
@@ -246,9 +246,7 @@ impl Challenge {
     /// named `gipity_auth`; the page posts `{type: "gipity_auth", status}` to its opener.
     #[must_use]
     pub fn popup_url(&self) -> Url {
-        let mut url = self.url.clone();
-        url.query_pairs_mut().append_pair("mode", "popup");
-        url
+        with_param(&self.url, "mode", "popup")
     }
 
     /// The URL for the redirect flow: [`url`](Self::url) with `return=<the client's return URL>`,
@@ -257,10 +255,7 @@ impl Challenge {
     #[must_use]
     pub fn redirect_url(&self) -> Option<Url> {
         let return_url = self.return_url.as_ref()?;
-        let mut url = self.url.clone();
-        url.query_pairs_mut()
-            .append_pair("return", return_url.as_str());
-        Some(url)
+        Some(with_param(&self.url, "return", return_url.as_str()))
     }
 
     /// What the auth handler reported, when the client has one and it ran.
@@ -325,4 +320,20 @@ where
     fn authenticate(&self, challenge: Challenge) -> BoxFuture<'static, AuthOutcome> {
         Box::pin(self(challenge))
     }
+}
+
+/// `url` with `name=value`, replacing any `name` it had (a server's URL that already carries
+/// `mode=` or `return=` must not end up with two, of which a page may read the first).
+pub(crate) fn with_param(url: &Url, name: &str, value: &str) -> Url {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| key != name)
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    let mut url = url.clone();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair(name, value);
+    url
 }

@@ -210,7 +210,9 @@ impl ClientBuilder {
         )?;
         let (http, http_timeout) = match self.http {
             Some(http) => (http, None),
-            None => platform::http::default_http_client(self.timeout)?,
+            None => {
+                platform::http::default_http_client(self.timeout, validate::is_loopback(&base))?
+            }
         };
         let recovery = Recovery::new(
             self.handler,
@@ -244,11 +246,20 @@ fn base_from_env() -> Option<String> {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The raw settings are not shown: they are unchecked until `build`, and a token given
+        // as the GUID, or user info in a URL, would show with them.
         f.debug_struct("ClientBuilder")
-            .field("app", &self.app)
-            .field("base_url", &self.base_url)
+            .field(
+                "app",
+                &if validate::app_guid(&self.app).is_ok() {
+                    self.app.as_str()
+                } else {
+                    "(invalid)"
+                },
+            )
+            .field("base_url_set", &self.base_url.is_some())
             .field("credentials", &self.credentials)
-            .field("return_url", &self.return_url)
+            .field("return_url_set", &self.return_url.is_some())
             .field("auth_handler", &self.handler.is_some())
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()

@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::auth::{Challenge, ChallengeKind, Permissions};
+use crate::auth::{Challenge, ChallengeKind, Permissions, with_param};
 use crate::error::{Error, Result, Setting};
 use crate::platform::SessionStore;
 use crate::validate;
@@ -19,10 +19,7 @@ impl Challenge {
         let extra = validate::is_loopback(&self.url).then_some(&self.url);
         let return_url = validate::return_url(return_url, extra)
             .map_err(|e| Error::config(Setting::ReturnUrl, e.0))?;
-        let mut url = self.url.clone();
-        url.query_pairs_mut()
-            .append_pair("return", return_url.as_str());
-        Ok(url)
+        Ok(with_param(&self.url, "return", return_url.as_str()))
     }
 }
 

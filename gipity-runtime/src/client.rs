@@ -226,24 +226,29 @@ impl Client {
         let reply = self.execute(&exchange, &tracing::Span::current()).await?;
         let status: wire::StatusBody = wire::decode(&reply)?;
         let challenges = self.inner.recovery.challenges();
-        Ok(match (status.authenticated, status.user) {
-            (true, Some(user)) if status.consented => AuthStatus::SignedIn { user },
-            (true, Some(user)) => AuthStatus::NeedsConsent {
+        match (status.authenticated, status.consented, status.user) {
+            (true, true, Some(user)) => Ok(AuthStatus::SignedIn { user }),
+            (true, false, user) => Ok(AuthStatus::NeedsConsent {
                 user,
                 consent: challenges.make(
                     ChallengeKind::Consent,
                     status.consent_url.as_deref(),
                     permissions,
                 ),
-            },
-            _ => AuthStatus::SignedOut {
+            }),
+            (true, true, None) => Err(Error::Decode {
+                status: reply.status,
+                detail: "`authenticated` and `consented`, but `user` is null".into(),
+                excerpt: crate::redact::excerpt(&reply.body),
+            }),
+            (false, ..) => Ok(AuthStatus::SignedOut {
                 login: challenges.make(
                     ChallengeKind::Login,
                     status.login_url.as_deref(),
                     permissions,
                 ),
-            },
-        })
+            }),
+        }
     }
 
     /// Who the session cookie belongs to (`GET /api/auth/me`), or `None` if nobody is signed in.

@@ -174,11 +174,16 @@ impl fmt::Debug for Credentials {
 /// The longest a minted token is trusted, whatever `expiresIn` says.
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
-/// A minted token and when to stop using it.
+/// How long a token whose refresh failed is used before the refresh is tried again (at most
+/// until it expires).
+const RETRY_REFRESH: Duration = Duration::from_secs(5);
+
+/// A minted token, when to refresh it, and when it expires.
 #[derive(Clone)]
 pub(crate) struct Token {
     headers: secret::Headers,
     refresh_at: web_time::Instant,
+    expires_at: web_time::Instant,
 }
 
 impl Token {
@@ -192,19 +197,35 @@ impl Token {
         Self {
             headers: secret::Headers::of(&Secret::new(value)),
             refresh_at: now.checked_add(lifetime - margin).unwrap_or(now),
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
         }
     }
 
+    /// Not yet due for refresh.
     pub(crate) fn fresh(&self) -> bool {
         web_time::Instant::now() < self.refresh_at
+    }
+
+    /// Not yet expired (it may be due for refresh).
+    fn valid(&self) -> bool {
+        web_time::Instant::now() < self.expires_at
+    }
+
+    /// This token, to be refreshed again after [`RETRY_REFRESH`] (or when it expires).
+    fn retry_later(mut self) -> Self {
+        let now = web_time::Instant::now();
+        self.refresh_at = now
+            .checked_add(RETRY_REFRESH)
+            .map_or(self.expires_at, |retry| retry.min(self.expires_at));
+        self
     }
 
     /// The token of a mint or sign-in reply, `{"data": {"token", "expiresIn"}}`; `kind`
     /// names it in the error when it is not a usable header value.
     pub(crate) fn from_reply(reply: &Reply, kind: &'static str) -> Result<Self> {
-        let minted: wire::Data<wire::TokenBody> = wire::decode(reply)?;
-        validate::credential(kind, &minted.data.token).map_err(|e| Error::InvalidRequest(e.0))?;
-        Ok(Self::new(minted.data.token, minted.data.expires_in))
+        let (token, expires_in) = wire::token(reply)?;
+        validate::credential(kind, &token).map_err(|e| Error::InvalidRequest(e.0))?;
+        Ok(Self::new(token, expires_in))
     }
 }
 
@@ -212,6 +233,27 @@ impl Token {
 /// (a very short TTL must not turn every waiter into a minter).
 fn usable(token: &Token, newer: bool) -> bool {
     newer || token.fresh()
+}
+
+/// The token `obtain` gets, or, when that fails while `stale` (the token due for refresh) has
+/// not expired yet, `stale` for a little longer: a failed early refresh must not fail calls
+/// that the current token can still make. Without a valid token the failure stands.
+async fn renewed(
+    stale: Option<Token>,
+    obtain: impl Future<Output = Result<Token>>,
+) -> Result<Token> {
+    match obtain.await {
+        Ok(token) => Ok(token),
+        Err(error) => match stale.filter(Token::valid) {
+            Some(stale) => {
+                tracing::debug!(
+                    "refreshing a token failed; the current one serves until it expires"
+                );
+                Ok(stale.retry_later())
+            }
+            None => Err(error),
+        },
+    }
 }
 
 /// Which credential a request wants.
@@ -394,10 +436,15 @@ impl Identity {
         let result = match flight.current(Token::fresh, |token| token.headers.plain.clone()) {
             Ok(found) => Ok(found),
             Err(seen) => {
+                let stale = flight
+                    .current(Token::valid, Token::clone)
+                    .ok()
+                    .map(|(t, _)| t);
                 // Boxed: the mint is a whole request, and every call's future would otherwise
                 // carry room for it.
                 let (result, generation) =
-                    Box::pin(flight.run(seen, usable, || self.mint(transport))).await;
+                    Box::pin(flight.run(seen, usable, || renewed(stale, self.mint(transport))))
+                        .await;
                 result.map(|token| (token.headers.plain, generation))
             }
         };
@@ -428,8 +475,15 @@ impl Identity {
         match token.current(Token::fresh, |token| token.headers.bearer.clone()) {
             Ok(found) => Ok(found),
             Err(seen) => {
+                let stale = token
+                    .current(Token::valid, Token::clone)
+                    .ok()
+                    .map(|(t, _)| t);
                 let (result, generation) = Box::pin(token.run(seen, usable, || {
-                    self.sign_in_player(transport, device_secret, display_name.as_deref())
+                    renewed(
+                        stale,
+                        self.sign_in_player(transport, device_secret, display_name.as_deref()),
+                    )
                 }))
                 .await;
                 result.map(|token| (token.headers.bearer, generation))

@@ -6,14 +6,14 @@
 //! | answer | not tried yet | already tried |
 //! |---|---|---|
 //! | 2xx | accept | accept |
-//! | 401 `LOGIN_REQUIRED`, 403 `CONSENT_REQUIRED` | ask the auth handler (if any), send again if it completes | give up with the challenge |
+//! | 401 `LOGIN_REQUIRED`, 403 `CONSENT_REQUIRED` | ask the auth handler (if any), send again if it completes; once per kind, so a sign-in then a consent both complete | give up with the challenge |
 //! | other 401, with a token credential | drop the token, get a fresh one, send again | fail with the 401 |
-//! | 429 with `Retry-After` within the client's bound | wait, send again | rate limited |
+//! | 429 with `Retry-After` within the client's bound (a zero bound never waits) | wait, send again | rate limited |
 //! | anything else | fail with the platform's error | fail |
 //!
 //! Each kind of retry happens at most once per call, so the loop never loops forever: a call
-//! sends at most four requests (the first, one after a refresh, one after a completed
-//! challenge, one after a wait).
+//! sends at most five requests (the first, one after a refresh, one after a completed sign-in,
+//! one after a completed consent, one after a wait).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,10 +32,29 @@ use crate::wire::{self, Reply};
 pub(crate) struct Tried {
     /// A rejected token was dropped and a fresh one obtained.
     pub(crate) refreshed: bool,
-    /// The auth handler completed a challenge.
-    pub(crate) challenged: bool,
+    /// The auth handler completed a sign-in (`LOGIN_REQUIRED`).
+    pub(crate) signed_in: bool,
+    /// The auth handler completed a consent (`CONSENT_REQUIRED`).
+    pub(crate) consented: bool,
     /// The call waited for `Retry-After`.
     pub(crate) waited: bool,
+}
+
+impl Tried {
+    /// Whether the handler already completed a challenge of `kind` in this call.
+    pub(crate) fn completed(&self, kind: ChallengeKind) -> bool {
+        match kind {
+            ChallengeKind::Login => self.signed_in,
+            ChallengeKind::Consent => self.consented,
+        }
+    }
+
+    fn complete(&mut self, kind: ChallengeKind) {
+        match kind {
+            ChallengeKind::Login => self.signed_in = true,
+            ChallengeKind::Consent => self.consented = true,
+        }
+    }
 }
 
 /// The answer, as far as the decision needs it.
@@ -87,7 +106,7 @@ pub(crate) fn decide(answer: Answer<'_>, tried: Tried, can: Abilities) -> Decisi
         _ => None,
     };
     if let Some(kind) = challenge {
-        return if can.handler && !tried.challenged {
+        return if can.handler && !tried.completed(kind) {
             Decision::Ask(kind)
         } else {
             Decision::Challenge(kind)
@@ -96,7 +115,14 @@ pub(crate) fn decide(answer: Answer<'_>, tried: Tried, can: Abilities) -> Decisi
     match answer.status {
         401 if can.renewable && !tried.refreshed => Decision::Refresh,
         429 => match answer.retry_after {
-            Some(wait) if !tried.waited && wait <= can.max_retry_after => Decision::Wait(wait),
+            // A zero bound means: never wait, not even for `Retry-After: 0`.
+            Some(wait)
+                if !tried.waited
+                    && !can.max_retry_after.is_zero()
+                    && wait <= can.max_retry_after =>
+            {
+                Decision::Wait(wait)
+            }
             _ => Decision::RateLimited,
         },
         _ => Decision::Fail,
@@ -176,7 +202,8 @@ impl Recovery {
             match decide(answer, tried, can) {
                 Decision::Accept => return Ok(reply),
                 Decision::Refresh => {
-                    tracing::debug!(?code, "credential rejected; refreshing once");
+                    // Not the code: a server may echo a token there.
+                    tracing::debug!("credential rejected (401); refreshing once");
                     identity.invalidate(&credential);
                     tried.refreshed = true;
                 }
@@ -198,12 +225,12 @@ impl Recovery {
                         ChallengeKind::Consent => failure.consent_url.as_deref(),
                     };
                     let mut challenge = self.challenges.make(kind, given, exchange.permissions);
-                    challenge.outcome = tried.challenged.then_some(AuthOutcome::Completed);
+                    challenge.outcome = tried.completed(kind).then_some(AuthOutcome::Completed);
                     if let (Decision::Ask(_), Some(handler)) = (decision, &self.handler) {
                         let outcome = Box::pin(self.resolve(handler, challenge.clone())).await;
                         tracing::debug!(?kind, ?outcome, "auth handler finished");
                         if outcome == AuthOutcome::Completed {
-                            tried.challenged = true;
+                            tried.complete(kind);
                             continue;
                         }
                         challenge.outcome = Some(outcome);

@@ -34,9 +34,38 @@ pub(crate) struct Data<T> {
 /// What `/api/token` and `/auth/guest` put inside `data`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct TokenBody {
-    pub(crate) token: String,
-    pub(crate) expires_in: u64,
+struct TokenBody {
+    token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+}
+
+/// The lifetime assumed when a token answer gives none: 15 minutes, what Gipity's newer
+/// sign-in kits answer (the docs say an hour; the shorter one is the safe guess).
+pub(crate) const DEFAULT_TOKEN_LIFETIME_SECS: u64 = 900;
+
+/// The token of a mint or sign-in reply, `{"data": {"token", "expiresIn"}}`, and its lifetime
+/// in seconds. `expiresIn` may be a whole or fractional number (cut to whole seconds) or a
+/// numeric string; without one the lifetime is [`DEFAULT_TOKEN_LIFETIME_SECS`]; a negative,
+/// non-finite or non-numeric one is a [`Error::Decode`].
+pub(crate) fn token(reply: &Reply) -> Result<(String, u64)> {
+    let body: Data<TokenBody> = decode(reply)?;
+    let TokenBody { token, expires_in } = body.data;
+    let seconds = match &expires_in {
+        None | Some(serde_json::Value::Null) => Some(DEFAULT_TOKEN_LIFETIME_SECS as f64),
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(text)) => text.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    match seconds {
+        // `as` saturates: an absurd lifetime becomes u64::MAX, which the token caps.
+        Some(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok((token, seconds as u64)),
+        _ => Err(Error::Decode {
+            status: reply.status,
+            detail: "`expiresIn` must be a number of seconds, 0 or more".into(),
+            excerpt: redact::excerpt(&reply.body),
+        }),
+    }
 }
 
 /// `GET /api/<app>/auth/status` (not wrapped in `data`).
@@ -91,7 +120,9 @@ pub(crate) fn decode_data<T: DeserializeOwned + 'static>(
         if let Ok(soft) = serde_json::from_str::<Soft>(raw.data.get()) {
             return Err(Error::Function {
                 function: function.to_owned(),
-                message: soft.error,
+                // The function's own words, bounded and with secrets redacted like any
+                // excerpt of a body.
+                message: redact::excerpt(soft.error.as_bytes()),
             });
         }
     }

@@ -7,12 +7,14 @@ use crate::auth::ChallengeKind::{Consent, Login};
 
 const NOTHING: Tried = Tried {
     refreshed: false,
-    challenged: false,
+    signed_in: false,
+    consented: false,
     waited: false,
 };
 const ALL: Tried = Tried {
     refreshed: true,
-    challenged: true,
+    signed_in: true,
+    consented: true,
     waited: true,
 };
 const TOKEN_AND_HANDLER: Abilities = Abilities {
@@ -46,8 +48,11 @@ fn the_table() {
         // Login and consent: the handler once, then the challenge.
         (answer(401, Some("LOGIN_REQUIRED"), None), NOTHING, TOKEN_AND_HANDLER, Decision::Ask(Login)),
         (answer(403, Some("CONSENT_REQUIRED"), None), NOTHING, TOKEN_AND_HANDLER, Decision::Ask(Consent)),
-        (answer(401, Some("LOGIN_REQUIRED"), None), Tried { challenged: true, ..NOTHING }, TOKEN_AND_HANDLER, Decision::Challenge(Login)),
-        (answer(403, Some("CONSENT_REQUIRED"), None), Tried { challenged: true, ..NOTHING }, TOKEN_AND_HANDLER, Decision::Challenge(Consent)),
+        (answer(401, Some("LOGIN_REQUIRED"), None), Tried { signed_in: true, ..NOTHING }, TOKEN_AND_HANDLER, Decision::Challenge(Login)),
+        (answer(403, Some("CONSENT_REQUIRED"), None), Tried { consented: true, ..NOTHING }, TOKEN_AND_HANDLER, Decision::Challenge(Consent)),
+        // One round per kind: a sign-in, then a consent, in one call.
+        (answer(403, Some("CONSENT_REQUIRED"), None), Tried { signed_in: true, ..NOTHING }, TOKEN_AND_HANDLER, Decision::Ask(Consent)),
+        (answer(401, Some("LOGIN_REQUIRED"), None), Tried { consented: true, ..NOTHING }, TOKEN_AND_HANDLER, Decision::Ask(Login)),
         (answer(401, Some("LOGIN_REQUIRED"), None), NOTHING, KEY_NO_HANDLER, Decision::Challenge(Login)),
         (answer(403, Some("CONSENT_REQUIRED"), None), NOTHING, KEY_NO_HANDLER, Decision::Challenge(Consent)),
         // A login challenge never turns into a token refresh, even when one is possible.
@@ -67,7 +72,9 @@ fn the_table() {
         (answer(429, None, Some(11)), NOTHING, TOKEN_AND_HANDLER, Decision::RateLimited),
         (answer(429, None, None), NOTHING, TOKEN_AND_HANDLER, Decision::RateLimited),
         (answer(429, None, Some(1)), Tried { waited: true, ..NOTHING }, TOKEN_AND_HANDLER, Decision::RateLimited),
-        (answer(429, None, Some(0)), NOTHING, Abilities { max_retry_after: Duration::ZERO, ..TOKEN_AND_HANDLER }, Decision::Wait(Duration::ZERO)),
+        // A zero bound never waits, not even for `Retry-After: 0`.
+        (answer(429, None, Some(0)), NOTHING, Abilities { max_retry_after: Duration::ZERO, ..TOKEN_AND_HANDLER }, Decision::RateLimited),
+        (answer(429, None, Some(0)), NOTHING, TOKEN_AND_HANDLER, Decision::Wait(Duration::ZERO)),
         (answer(429, None, Some(1)), NOTHING, Abilities { max_retry_after: Duration::ZERO, ..TOKEN_AND_HANDLER }, Decision::RateLimited),
         // Everything else fails with the platform's error.
         (answer(500, Some("FUNCTION_ERROR"), None), NOTHING, TOKEN_AND_HANDLER, Decision::Fail),
@@ -86,7 +93,7 @@ fn the_table() {
 }
 
 /// Every retry kind is taken at most once: applying the decisions to a server that always
-/// answers the same way ends within four sends, for every answer.
+/// answers the same way ends within five sends, for every answer.
 #[test]
 fn a_call_never_loops() {
     for status in [200, 401, 403, 429, 500] {
@@ -101,10 +108,10 @@ fn a_call_never_loops() {
                 let mut sends = 0;
                 loop {
                     sends += 1;
-                    assert!(sends <= 4, "{status} {code:?} loops");
+                    assert!(sends <= 5, "{status} {code:?} loops");
                     match decide(answer(status, code, Some(1)), tried, can) {
                         Decision::Refresh => tried.refreshed = true,
-                        Decision::Ask(_) => tried.challenged = true,
+                        Decision::Ask(kind) => tried.complete(kind),
                         Decision::Wait(_) => tried.waited = true,
                         _ => break,
                     }

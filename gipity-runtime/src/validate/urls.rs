@@ -22,7 +22,8 @@ fn quoted_url(input: &str) -> String {
     };
     let mut shown = match head.split_once("//") {
         Some((scheme, rest)) => {
-            let end = rest.find(['/', '\\']).unwrap_or(rest.len());
+            // Not at a backslash: `http://user:pass\\@host` has its user info after it.
+            let end = rest.find('/').unwrap_or(rest.len());
             let (authority, path) = rest.split_at_checked(end).unwrap_or((rest, ""));
             match authority.rsplit_once('@') {
                 Some((_, host)) => format!("{scheme}//…@{host}{path}"),

@@ -13,10 +13,20 @@ use crate::secret::Secret;
 /// must never be replayed to another host), no cookie store (the runtime scopes cookies itself),
 /// and `timeout` enforced by the client itself, which it returns: a request whose timeout is
 /// that one then needs no per-request timeout (which costs reqwest an allocation per request).
+///
+/// For a loopback base (the emulator) it uses no proxy: `HTTP_PROXY` would otherwise see the
+/// plain-http requests, credentials included.
 pub(crate) fn default_http_client(
     timeout: Duration,
+    loopback: bool,
 ) -> Result<(reqwest::Client, Option<Duration>)> {
-    let http = reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    let builder = if loopback {
+        builder.no_proxy()
+    } else {
+        builder
+    };
+    let http = builder
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("gipity-runtime/", env!("CARGO_PKG_VERSION")))
         .timeout(timeout)

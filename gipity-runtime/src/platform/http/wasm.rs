@@ -11,8 +11,10 @@ use crate::secret::Secret;
 
 /// The HTTP client a builder makes: the browser's `fetch`, which enforces no timeout of its
 /// own (each request carries one).
+/// The browser's proxy settings are its own; `loopback` changes nothing here.
 pub(crate) fn default_http_client(
     _timeout: Duration,
+    _loopback: bool,
 ) -> Result<(reqwest::Client, Option<Duration>)> {
     let http = reqwest::Client::builder().build().map_err(|error| {
         tracing::error!(%error, "could not build the http client");

@@ -297,7 +297,15 @@ mod tests {
 
     #[test]
     fn malformed_cookies_are_dropped() {
-        for bad in ["", "novalue", "=1", "a b=1", "a=1\u{7f}", "a=1\u{0}2", "a=x\ny"] {
+        for bad in [
+            "",
+            "novalue",
+            "=1",
+            "a b=1",
+            "a=1\u{7f}",
+            "a=1\u{0}2",
+            "a=x\ny",
+        ] {
             assert!(jar(&[(bad, "https://h/")]).cookies.is_empty(), "{bad:?}");
         }
         let long = format!("a={}", "x".repeat(MAX_COOKIE_BYTES));

@@ -511,3 +511,18 @@ fn challenge_urls() {
         assert_eq!(challenge_url(given, api), None, "{given:?} accepted");
     }
 }
+
+#[test]
+fn quoted_urls_lose_their_user_info_even_around_a_backslash() {
+    for url in [
+        "http://user:pass@host/x",
+        "http://user:pass\\@host/x",
+        "http://user:pass@host\\x",
+        "http://us\\er:pass@host",
+        "https://user:pass@host?token=abc",
+    ] {
+        let quoted = quoted_url(url);
+        assert!(!quoted.contains("pass"), "{url:?} -> {quoted}");
+        assert!(quoted.contains("host"), "{url:?} -> {quoted}");
+    }
+}
