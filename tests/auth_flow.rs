@@ -313,3 +313,152 @@ async fn a_server_url_with_mode_or_return_gets_ours_once() {
     // The rest of the server's URL is kept.
     assert_eq!(values(&challenge.popup_url(), "app"), [APP]);
 }
+
+/// The client, the request ids the function saw (one a run), and the handler's runs.
+type SideEffect = (
+    gipity_runtime::Client,
+    Arc<std::sync::Mutex<Vec<Option<String>>>>,
+    Arc<AtomicUsize>,
+);
+
+/// An app whose `record` function (auth `user`) keeps the request id of every run, and a
+/// signed-in client whose handler grants any consent asked for; the next call of `record` runs,
+/// then answers `CONSENT_REQUIRED` (as a function that wrote, then met the LLM service's
+/// consent, would).
+fn consent_after_a_side_effect(emu: &gipity_emulator::Emulator) -> SideEffect {
+    let runs = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&runs);
+    emu.app(APP)
+        .function("record", gipity_emulator::Auth::User, move |call| {
+            seen.lock().unwrap().push(call.request_id);
+            Ok(json!("recorded"))
+        });
+    emu.inject(
+        gipity_emulator::Target::function(APP, "record"),
+        gipity_emulator::Fault::AfterRun(Box::new(gipity_emulator::Fault::Status {
+            status: 403,
+            code: "CONSENT_REQUIRED".into(),
+            message: "the user must allow AI".into(),
+        })),
+        gipity_emulator::Times::Once,
+    );
+    let user = emu.create_user("Gus");
+    emu.grant_consent(&user, APP, 1);
+    let handled = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&handled);
+    let client = builder(emu)
+        .credentials(Credentials::session().with_cookies(emu.sign_in(&user)))
+        .on_auth_required(move |_| {
+            count.fetch_add(1, Ordering::SeqCst);
+            async { AuthOutcome::Completed }
+        })
+        .build()
+        .unwrap();
+    (client, runs, handled)
+}
+
+#[tokio::test]
+async fn a_completed_challenge_is_resent_with_the_same_request_id() {
+    let emu = emulator().await;
+    let (client, runs, handled) = consent_after_a_side_effect(&emu);
+    let v: String = client.call("record", &json!({})).await.unwrap();
+    assert_eq!(v, "recorded");
+    assert_eq!(handled.load(Ordering::SeqCst), 1);
+    // The function ran twice: both runs saw the same, generated, request id.
+    let runs = runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), 2);
+    let id = runs[0].clone().unwrap();
+    assert_eq!(id.len(), 32, "{id}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    assert_eq!(runs[1].as_deref(), Some(id.as_str()));
+    // The next call gets another.
+    let _: String = client.call("record", &json!({})).await.unwrap();
+    assert_ne!(runs_after(&emu, 3), id);
+}
+
+/// The request id of the `n`-th (1-based) send to `record`.
+fn runs_after(emu: &gipity_emulator::Emulator, n: usize) -> String {
+    emu.requests()
+        .iter()
+        .filter(|r| r.path == format!("/api/{APP}/fn/record"))
+        .nth(n - 1)
+        .and_then(|r| r.header("x-request-id").map(str::to_owned))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_function_that_opted_out_is_not_resent_after_a_completed_challenge() {
+    let emu = emulator().await;
+    let (client, runs, handled) = consent_after_a_side_effect(&emu);
+    let record = gipity_runtime::RemoteFunction::new("record").resend_after_auth(false);
+    let err = client
+        .call_function::<String>(&record, &json!({}))
+        .await
+        .unwrap_err();
+    let Error::ConsentRequired(challenge) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(challenge.outcome(), Some(AuthOutcome::Completed));
+    assert_eq!(handled.load(Ordering::SeqCst), 1, "the handler ran");
+    assert_eq!(runs.lock().unwrap().len(), 1, "the function ran once");
+    assert_eq!(emu.executions(APP, "record"), 1);
+    // The app decides: the consent is there now, so calling again works.
+    let v: String = client.call_function(&record, &json!({})).await.unwrap();
+    assert_eq!(v, "recorded");
+}
+
+#[tokio::test]
+async fn the_auth_handler_can_call_the_same_client() {
+    let emu = emulator().await;
+    let user = emu.create_user("Ida");
+    let slot: Arc<std::sync::OnceLock<gipity_runtime::Client>> = Arc::default();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (login, client_slot, notes) = (emu.clone(), Arc::clone(&slot), Arc::clone(&seen));
+    let client = builder(&emu)
+        .on_auth_required(move |challenge| {
+            let (login, user) = (login.clone(), user.clone());
+            let (client, notes) = (client_slot.get().cloned(), Arc::clone(&notes));
+            async move {
+                let client = client.unwrap();
+                let cookie = login
+                    .complete_login(challenge.url().as_str(), &user)
+                    .unwrap();
+                challenge
+                    .cookie_jar()
+                    .unwrap()
+                    .add(&format!("{cookie}; Path=/"), challenge.url());
+                // What the docs' own flow does after the popup: re-check the status.
+                let status = client.auth_status(Permissions::IDENTITY).await.unwrap();
+                notes
+                    .lock()
+                    .unwrap()
+                    .push(format!("{}", matches!(status, AuthStatus::SignedIn { .. })));
+                let me = client.me().await.unwrap();
+                notes.lock().unwrap().push(me.unwrap().display_name);
+                let echoed: Value = client.call("echo", &json!("inside")).await.unwrap();
+                notes.lock().unwrap().push(echoed.to_string());
+                // A call that needs the handler again fails at once, typed.
+                let err = client.call::<Value>("ai", &json!({})).await.unwrap_err();
+                notes
+                    .lock()
+                    .unwrap()
+                    .push(format!("{:?}", err.challenge().and_then(|c| c.outcome())));
+                AuthOutcome::Completed
+            }
+        })
+        .build()
+        .unwrap();
+    slot.set(client.clone()).unwrap();
+    let me: Value = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        client.call("whoami", &json!({})),
+    )
+    .await
+    .expect("no deadlock")
+    .unwrap();
+    assert_eq!(me["displayName"], "Ida");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["true", "Ida", "\"inside\"", "Some(InHandler)"]
+    );
+}

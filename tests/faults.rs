@@ -26,6 +26,22 @@ fn inject(emu: &Emulator, function: &str, fault: Fault, times: Times) {
 }
 
 /// Requests that reached `function`, and executions of it.
+/// Asserts that the app token could not be had in time: `CredentialUnavailable` from a
+/// `Timeout` of `timeout`.
+fn assert_mint_timed_out(err: &Error, timeout: Duration) {
+    match err {
+        Error::CredentialUnavailable {
+            credential: CredentialKind::AppToken,
+            source: Some(source),
+            ..
+        } => assert!(
+            matches!(**source, Error::Timeout(t) if t == timeout),
+            "{source:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
 fn seen(emu: &Emulator, function: &str) -> (u64, u64) {
     (emu.calls(APP, function), emu.executions(APP, function))
 }
@@ -95,17 +111,7 @@ async fn token_endpoint_slower_than_the_timeout() {
         "gave up at the timeout, not when the server answered: {:?}",
         started.elapsed()
     );
-    match &err {
-        Error::CredentialUnavailable {
-            credential: CredentialKind::AppToken,
-            source: Some(source),
-            ..
-        } => assert!(
-            matches!(**source, Error::Timeout(t) if t == Duration::from_millis(150)),
-            "{source:?}"
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_mint_timed_out(&err, Duration::from_millis(150));
     assert!(err.is_retryable());
     assert_eq!(seen(&emu, "echo"), (0, 0));
     assert_eq!(token_requests(&emu), 1);
@@ -423,4 +429,59 @@ async fn response_over_the_body_limit_is_refused() {
     inject(&emu, "echo", Fault::LargeBody(32 * 1024), Times::Once);
     let v: String = client.call("echo", &json!({})).await.unwrap();
     assert!(v.len() >= 30 * 1024);
+}
+
+#[tokio::test]
+async fn a_functions_timeout_bounds_the_whole_call_mint_included() {
+    let emu = emulator().await;
+    emu.inject(
+        Target::Token,
+        Fault::Delay(Duration::from_secs(2)),
+        Times::Once,
+    );
+    // The client's timeout is the default 30 s; the function's is 100 ms.
+    let client = builder(&emu).build().unwrap();
+    let quick = RemoteFunction::new("echo").timeout(Duration::from_millis(100));
+    let started = Instant::now();
+    let err = client
+        .call_function::<Value>(&quick, &json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "waited for the mint: {:?}",
+        started.elapsed()
+    );
+    assert_mint_timed_out(&err, Duration::from_millis(100));
+    assert_eq!(seen(&emu, "echo"), (0, 0));
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_call_may_wait_is_not_waited_for() {
+    let emu = emulator().await;
+    let client = builder(&emu).build().unwrap();
+    let _: Value = client.call("echo", &json!({})).await.unwrap();
+    emu.inject(
+        Target::function(APP, "echo"),
+        Fault::RateLimited {
+            retry_after: Some(1),
+        },
+        Times::Once,
+    );
+    let quick = RemoteFunction::new("echo").timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let err = client
+        .call_function::<Value>(&quick, &json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(1)),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(seen(&emu, "echo"), (2, 1));
 }

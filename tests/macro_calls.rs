@@ -66,6 +66,10 @@ pub async fn echo_quickly(value: u32) -> Result<Value>;
 #[gipity_runtime::function(name = "echo", auth = "public", soft_errors)]
 pub async fn echo_strictly(value: u32) -> Result<Value>;
 
+/// Not re-sent after a completed sign-in or consent.
+#[gipity_runtime::function(name = "whoami", auth = "user", resend_after_auth = false)]
+pub async fn whoami_once() -> Result<Value>;
+
 /// The shop, as methods of `Client`.
 #[gipity_runtime::functions(auth = "user", rename_all = "camelCase")]
 pub trait Shop {
@@ -400,13 +404,23 @@ async fn futures_can_be_spawned() {
     assert_eq!(emu.calls(APP, "get-items"), 2);
 }
 
-/// The request ids of the calls to `function`, in order (`None` for a call without one).
+/// The request ids of the calls to `function`, in order; `(generated)` for the 32 hex digits
+/// the runtime makes for a call that was given none.
 fn request_ids(emu: &gipity_emulator::Emulator, function: &str) -> Vec<Option<String>> {
     let path = format!("/api/{APP}/fn/{function}");
     emu.requests()
         .iter()
         .filter(|r| r.path == path)
-        .map(|r| r.header("x-request-id").map(str::to_owned))
+        .map(|r| {
+            r.header("x-request-id").map(|id| {
+                let generated = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+                if generated {
+                    "(generated)".to_owned()
+                } else {
+                    id.to_owned()
+                }
+            })
+        })
         .collect()
 }
 
@@ -420,11 +434,14 @@ async fn call_options_reach_one_call_through_the_args_struct() {
         .await
         .unwrap();
     assert_eq!(echoed, json!({"type": "x"}));
-    // `call` sends none.
+    // `call` sends one of its own.
     EchoArgs { r#type: "y" }.call(&client).await.unwrap();
     assert_eq!(
         request_ids(&emu, "echo"),
-        [Some("order-7c1f".to_owned()), None]
+        [
+            Some("order-7c1f".to_owned()),
+            Some("(generated)".to_owned())
+        ]
     );
 
     // A timeout for one call, shorter than the stub's own 200 ms.
@@ -468,7 +485,7 @@ async fn scoped_call_options_reach_free_stubs_and_trait_methods() {
                 .unwrap();
         }))
         .await;
-    // Outside the scope, nothing.
+    // Outside the scope, one of the runtime's.
     client.scope(echo("d")).await.unwrap();
     assert_eq!(
         request_ids(&emu, "echo"),
@@ -476,7 +493,7 @@ async fn scoped_call_options_reach_free_stubs_and_trait_methods() {
             Some("scoped-1".to_owned()),
             Some("explicit-2".to_owned()),
             Some("inner-3".to_owned()),
-            None,
+            Some("(generated)".to_owned()),
         ]
     );
     // A trait method, and a scoped timeout that wins over the method's own 200 ms.
@@ -558,4 +575,24 @@ mod guide {
         assert_eq!(games[0].name, "games");
         assert_eq!(music[0].name, "music");
     }
+}
+
+#[tokio::test]
+async fn resend_after_auth_false_reaches_the_call() {
+    let emu = emulator().await;
+    let user = emu.create_user("Hal");
+    let (client, runs) = login_client(&emu, CookieJar::new(), user);
+    let err = client.scope(whoami_once()).await.unwrap_err();
+    let Error::LoginRequired(challenge) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        challenge.outcome(),
+        Some(gipity_runtime::AuthOutcome::Completed)
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(emu.calls(APP, "whoami"), 1, "not sent again");
+    // Signed in now: the next call goes through.
+    let me = client.scope(whoami_once()).await.unwrap();
+    assert_eq!(me["displayName"], "Hal");
 }

@@ -352,7 +352,7 @@ impl TryFrom<Value> for TimesBody {
 }
 
 /// The fault kinds, for messages.
-const FAULT_KINDS: &str = "status, delay, slow, expiredToken, rateLimited, htmlBadGateway, \
+const FAULT_KINDS: &str = "status, delay, slow, afterRun, expiredToken, rateLimited, htmlBadGateway, \
     malformedJson, truncated, resetConnection, softError, largeBody, streamedBody, json";
 
 /// One fault: an object with a `kind` (checked first, for a clear message), then its fields.
@@ -400,6 +400,9 @@ enum FaultKind {
     },
     Slow {
         ms: u64,
+        then: Box<FaultSpec>,
+    },
+    AfterRun {
         then: Box<FaultSpec>,
     },
     ExpiredToken {},
@@ -500,6 +503,14 @@ impl FaultKind {
                     delay,
                     then: Box::new(then.into_fault(depth + 1)?),
                 }
+            }
+            Self::AfterRun { then } => {
+                if depth >= MAX_FAULT_DEPTH {
+                    return Err(ApiError::bad_request(format!(
+                        "fault: nested faults go at most {MAX_FAULT_DEPTH} deep"
+                    )));
+                }
+                Fault::AfterRun(Box::new(then.into_fault(depth + 1)?))
             }
             Self::ExpiredToken {} => Fault::ExpiredToken,
             Self::RateLimited { retry_after } => Fault::RateLimited {

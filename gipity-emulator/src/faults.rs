@@ -119,6 +119,11 @@ pub enum Fault {
     },
     /// `200 {"data":{"error": message}}`: the function "fails softly".
     SoftError(String),
+    /// On a function: runs it (its side effects happen, it counts in
+    /// [`Emulator::executions`](crate::Emulator::executions)), then answers with the inner
+    /// fault instead of its result: a function that, say, wrote a record and then met
+    /// `CONSENT_REQUIRED` calling the LLM service. Elsewhere, the inner fault alone.
+    AfterRun(Box<Fault>),
 }
 
 /// How long a scripted body waits so the bytes before a failure reach the client.
@@ -140,7 +145,7 @@ pub(crate) fn respond_with(fault: &Fault, sent: &Arc<AtomicU64>) -> Response {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             error(status, code, message)
         }
-        Fault::Slow { then, .. } => respond_with(then, sent),
+        Fault::Slow { then, .. } | Fault::AfterRun(then) => respond_with(then, sent),
         Fault::Delay(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",

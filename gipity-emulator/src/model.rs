@@ -80,6 +80,9 @@ pub struct Call {
     pub user: Option<User>,
     /// The kind of credential presented.
     pub caller: Caller,
+    /// The call's `X-Request-Id`, which Gipity forwards to functions (`ctx.headers`): the same
+    /// on every send of one client call.
+    pub request_id: Option<String>,
 }
 
 /// The error a function closure returns: "the function threw".

@@ -387,6 +387,11 @@ async fn call_function(
         state.record_call(app, name);
         state.take_fault(&Target::function(app, name))
     };
+    // A fault after the run waits for the function to have run.
+    let (fault, after_run) = match fault {
+        Some(Fault::AfterRun(then)) => (None, Some(*then)),
+        other => (other, None),
+    };
     if let Some(response) = apply(shared, fault).await {
         return Ok(response);
     }
@@ -423,6 +428,11 @@ async fn call_function(
             body,
             user: resolved.user,
             caller: resolved.caller,
+            request_id: parts
+                .headers
+                .get(gipity_shared::header::REQUEST_ID)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
         };
         (call, def.handler)
     };
@@ -432,6 +442,9 @@ async fn call_function(
         Ok(future) => CatchUnwind(future).await,
         Err(_) => Err(Panicked),
     };
+    if let Some(response) = apply(shared, after_run).await {
+        return Ok(response);
+    }
     match outcome {
         Ok(Ok(value)) => Ok(data(value)),
         Ok(Err(FnError(message))) => Err(ApiError::new(

@@ -84,6 +84,7 @@ const PERMISSIONS: &str = "permissions";
 const RENAME_ALL: &str = "rename_all";
 const TIMEOUT: &str = "timeout";
 const SOFT_ERRORS: &str = "soft_errors";
+const RESEND_AFTER_AUTH: &str = "resend_after_auth";
 const CRATE: &str = "crate";
 
 impl Site {
@@ -96,10 +97,27 @@ impl Site {
                 RENAME_ALL,
                 TIMEOUT,
                 SOFT_ERRORS,
+                RESEND_AFTER_AUTH,
                 CRATE,
             ],
-            Self::Functions => &[AUTH, PERMISSIONS, RENAME_ALL, TIMEOUT, SOFT_ERRORS, CRATE],
-            Self::Method => &[NAME, AUTH, PERMISSIONS, RENAME_ALL, TIMEOUT, SOFT_ERRORS],
+            Self::Functions => &[
+                AUTH,
+                PERMISSIONS,
+                RENAME_ALL,
+                TIMEOUT,
+                SOFT_ERRORS,
+                RESEND_AFTER_AUTH,
+                CRATE,
+            ],
+            Self::Method => &[
+                NAME,
+                AUTH,
+                PERMISSIONS,
+                RENAME_ALL,
+                TIMEOUT,
+                SOFT_ERRORS,
+                RESEND_AFTER_AUTH,
+            ],
         }
     }
 }
@@ -188,6 +206,8 @@ pub(crate) struct Options {
     pub(crate) rename_all: Option<(RenameRule, LitStr)>,
     pub(crate) timeout: Option<Timeout>,
     pub(crate) soft_errors: Option<bool>,
+    /// `false`: a call that meets a login or consent the handler completes is not re-sent.
+    pub(crate) resend_after_auth: Option<bool>,
     pub(crate) krate: Option<syn::Path>,
 }
 
@@ -275,6 +295,7 @@ impl Options {
                 });
             }
             SOFT_ERRORS => self.soft_errors = bool_value(cx, arg),
+            RESEND_AFTER_AUTH => self.resend_after_auth = bool_value(cx, arg),
             CRATE => {
                 self.krate =
                     string_value(cx, arg, "\"::gipity_runtime\"").and_then(|lit| {
@@ -307,6 +328,7 @@ impl Options {
             rename_all: self.rename_all.or_else(|| defaults.rename_all.clone()),
             timeout: self.timeout.or_else(|| defaults.timeout.clone()),
             soft_errors: self.soft_errors.or(defaults.soft_errors),
+            resend_after_auth: self.resend_after_auth.or(defaults.resend_after_auth),
             krate: self.krate.or_else(|| defaults.krate.clone()),
         }
     }
@@ -589,14 +611,14 @@ mod tests {
             errors(quote!(nmae = "x"), Site::Function),
             [
                 "unknown argument `nmae`; did you mean `name`? expected one of `name`, `auth`, \
-              `permissions`, `rename_all`, `timeout`, `soft_errors`, `crate`"
+              `permissions`, `rename_all`, `timeout`, `soft_errors`, `resend_after_auth`, `crate`"
             ]
         );
         assert_eq!(
             errors(quote!(timout = "1s"), Site::Functions),
             [
                 "unknown argument `timout`; did you mean `timeout`? expected one of `auth`, \
-              `permissions`, `rename_all`, `timeout`, `soft_errors`, `crate`"
+              `permissions`, `rename_all`, `timeout`, `soft_errors`, `resend_after_auth`, `crate`"
             ]
         );
         assert_eq!(
@@ -609,7 +631,7 @@ mod tests {
             errors(quote!(method = "POST"), Site::Method),
             [
                 "unknown argument `method`; expected one of `name`, `auth`, `permissions`, \
-              `rename_all`, `timeout`, `soft_errors`"
+              `rename_all`, `timeout`, `soft_errors`, `resend_after_auth`"
             ]
         );
     }

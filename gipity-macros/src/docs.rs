@@ -116,6 +116,15 @@ fn options(function: &Function, links: &Links) -> Vec<String> {
             timeout.text
         ));
     }
+    if options.resend_after_auth == Some(false) {
+        paragraphs.push(format!(
+            "Not re-sent after a sign-in or consent the auth handler completes (the function may \
+             have run before it asked): the call fails with {} or {}, whose challenge's \
+             `outcome()` is `Completed`; call again if the function is safe to repeat.",
+            links.to("Error::LoginRequired"),
+            links.to("Error::ConsentRequired")
+        ));
+    }
     if options.soft_errors == Some(true) {
         paragraphs.push(format!(
             "A soft failure, `{{\"data\": {{\"error\": \"..\"}}}}`, is returned as {}.",

@@ -322,6 +322,8 @@ fn expand_descriptor(function: &Function) -> TokenStream {
         quote!(.timeout(::core::time::Duration::from_millis(#millis)))
     });
     let soft_errors = (options.soft_errors == Some(true)).then(|| quote!(.soft_errors(true)));
+    let resend =
+        (options.resend_after_auth == Some(false)).then(|| quote!(.resend_after_auth(false)));
     let function_static = function_static();
     // Spanned at the user's types, so that an unsupported type is reported on it with the
     // `on_unimplemented` message of `Arg` / `Return`.
@@ -339,7 +341,7 @@ fn expand_descriptor(function: &Function) -> TokenStream {
     let return_assert = quote_spanned!(data.span()=> #assert::<#data>(););
     quote! {
         static #function_static: #private::RemoteFunction<'static> =
-            #private::RemoteFunction::new(#remote) #auth #permissions #timeout #soft_errors;
+            #private::RemoteFunction::new(#remote) #auth #permissions #timeout #soft_errors #resend;
         #(#arg_asserts)*
         #return_assert
     }

@@ -187,6 +187,9 @@ pub enum AuthOutcome {
     /// The page is navigating to the login or consent page (the redirect flow); the call
     /// will not complete in this page.
     Redirected,
+    /// The call was made from inside the client's own auth handler, while it resolves a
+    /// challenge: the handler is not asked again (that would wait for itself forever).
+    InHandler,
 }
 
 /// A login or consent step the user must take before a call can succeed.

@@ -119,8 +119,12 @@ impl ClientBuilder {
         self
     }
 
-    /// The per-call timeout (default [`DEFAULT_TIMEOUT`]), covering connect, send and reading
-    /// the whole response, for each attempt.
+    /// The per-call timeout (default [`DEFAULT_TIMEOUT`]). It bounds the whole call, end to
+    /// end: obtaining the token (mint or player sign-in), every send with its response, and
+    /// any wait for `Retry-After` (a wait that would outlast it is not made). The time an auth
+    /// handler spends with the user does not count. A function's own timeout
+    /// ([`RemoteFunction::timeout`](crate::RemoteFunction::timeout), `timeout = ".."` on a stub)
+    /// and [`CallOptions::timeout`](crate::CallOptions::timeout) replace it for their calls.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

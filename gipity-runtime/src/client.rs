@@ -16,7 +16,7 @@ use crate::function::RemoteFunction;
 use crate::options::CallOptions;
 use crate::platform::{self, CookieJar};
 use crate::recovery::{Exchange, Recovery};
-use crate::transport::{Request, Transport};
+use crate::transport::{Deadline, Request, Transport};
 use crate::validate;
 use crate::wire;
 
@@ -178,10 +178,12 @@ impl Client {
                 url: &url,
                 body: Some(body),
                 timeout,
-                request_id: options.request_id.as_ref(),
+                request_id: Some(&options.request_id),
             },
             attach: Attach::Function(function.auth_level()),
             permissions: function.permissions_needed(),
+            resend_after_auth: function.resends_after_auth(),
+            deadline: Deadline::after(timeout),
         };
         let result = match self.execute(&exchange, &span).await {
             Ok(reply) => wire::decode_data(&reply, function.name(), function.soft_errors_enabled()),
@@ -282,6 +284,8 @@ impl Client {
             },
             attach,
             permissions,
+            resend_after_auth: true,
+            deadline: Deadline::after(self.inner.timeout),
         }
     }
 

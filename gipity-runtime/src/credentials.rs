@@ -16,7 +16,7 @@ use crate::error::{CredentialKind, Error, Result, Setting};
 use crate::flight::Flight;
 use crate::platform::{self, CookieJar, SessionStore};
 use crate::secret::{self, Secret};
-use crate::transport::{Request, Transport};
+use crate::transport::{Deadline, Request, Transport};
 use crate::validate;
 use crate::wire::{self, Reply};
 
@@ -402,16 +402,22 @@ impl Identity {
         }
     }
 
-    /// The credential to attach, obtaining (single-flight) the token it needs.
-    pub(crate) async fn attach(&self, transport: &Transport, attach: Attach) -> Result<Attached> {
+    /// The credential to attach, obtaining (single-flight) the token it needs within
+    /// `deadline`.
+    pub(crate) async fn attach(
+        &self,
+        transport: &Transport,
+        attach: Attach,
+        deadline: &Deadline,
+    ) -> Result<Attached> {
         let auth = match attach {
             Attach::CookiesOnly => return Ok(Attached::Nothing),
-            Attach::AppToken => return self.app_token(transport, attach).await,
+            Attach::AppToken => return self.app_token(transport, attach, deadline).await,
             Attach::Function(auth) => auth,
         };
         match &self.held {
-            Held::Session => self.app_token(transport, attach).await,
-            Held::Player { .. } => match self.player_token(transport).await {
+            Held::Session => self.app_token(transport, attach, deadline).await,
+            Held::Player { .. } => match self.player_token(transport, deadline).await {
                 Ok((token, generation)) => Ok(Attached::Player(token, generation)),
                 Err(_) if auth == Some(Auth::Public) => Ok(Attached::Nothing),
                 Err(source) => Err(Error::CredentialUnavailable {
@@ -431,7 +437,12 @@ impl Identity {
         }
     }
 
-    async fn app_token(&self, transport: &Transport, attach: Attach) -> Result<Attached> {
+    async fn app_token(
+        &self,
+        transport: &Transport,
+        attach: Attach,
+        deadline: &Deadline,
+    ) -> Result<Attached> {
         let flight = &self.app_token;
         let result = match flight.current(Token::fresh, |token| token.headers.plain.clone()) {
             Ok(found) => Ok(found),
@@ -441,11 +452,15 @@ impl Identity {
                     .ok()
                     .map(|(t, _)| t);
                 // Boxed: the mint is a whole request, and every call's future would otherwise
-                // carry room for it.
-                let (result, generation) =
-                    Box::pin(flight.run(seen, usable, || renewed(stale, self.mint(transport))))
-                        .await;
-                result.map(|token| (token.headers.plain, generation))
+                // carry room for it. Bounded by the call's deadline: a waiter gives up on a
+                // mint that takes longer than its call may.
+                let run = flight.run(seen, usable, || renewed(stale, self.mint(transport)));
+                match Box::pin(deadline.bound(async { Ok(run.await) })).await {
+                    Ok((result, generation)) => {
+                        result.map(|token| (token.headers.plain, generation))
+                    }
+                    Err(timeout) => Err(Arc::new(timeout)),
+                }
             }
         };
         match result {
@@ -461,6 +476,7 @@ impl Identity {
     async fn player_token(
         &self,
         transport: &Transport,
+        deadline: &Deadline,
     ) -> Result<(Option<HeaderValue>, u64), Arc<Error>> {
         let Held::Player {
             device_secret,
@@ -479,14 +495,18 @@ impl Identity {
                     .current(Token::valid, Token::clone)
                     .ok()
                     .map(|(t, _)| t);
-                let (result, generation) = Box::pin(token.run(seen, usable, || {
+                let run = token.run(seen, usable, || {
                     renewed(
                         stale,
                         self.sign_in_player(transport, device_secret, display_name.as_deref()),
                     )
-                }))
-                .await;
-                result.map(|token| (token.headers.bearer, generation))
+                });
+                match Box::pin(deadline.bound(async { Ok(run.await) })).await {
+                    Ok((result, generation)) => {
+                        result.map(|token| (token.headers.bearer, generation))
+                    }
+                    Err(timeout) => Err(Arc::new(timeout)),
+                }
             }
         }
     }
@@ -536,7 +556,7 @@ impl Identity {
             timeout: self.timeout,
             request_id: None,
         };
-        let reply = transport.send(&request, None).await?;
+        let reply = transport.send(&request, None, None).await?;
         if reply.is_success() {
             Ok(reply)
         } else if reply.status == 429 {

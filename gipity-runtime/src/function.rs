@@ -26,6 +26,7 @@ pub struct RemoteFunction<'a> {
     permissions: Permissions,
     timeout: Option<Duration>,
     soft_errors: bool,
+    resend_after_auth: bool,
 }
 
 impl<'a> RemoteFunction<'a> {
@@ -40,6 +41,7 @@ impl<'a> RemoteFunction<'a> {
             permissions: Permissions::IDENTITY,
             timeout: None,
             soft_errors: false,
+            resend_after_auth: true,
         }
     }
 
@@ -72,6 +74,21 @@ impl<'a> RemoteFunction<'a> {
         self
     }
 
+    /// Whether a call that meets `LOGIN_REQUIRED` or `CONSENT_REQUIRED`, which the auth handler
+    /// then completes, is sent again (the default). A function that can answer such a challenge
+    /// after a side effect (it writes, then calls the LLM service for the user) is not safe to
+    /// re-send: with `false` the call fails with [`Error::LoginRequired`] or
+    /// [`Error::ConsentRequired`], whose challenge's [`outcome`](crate::Challenge::outcome) is
+    /// [`AuthOutcome::Completed`](crate::AuthOutcome::Completed), and the app decides.
+    ///
+    /// [`Error::LoginRequired`]: crate::Error::LoginRequired
+    /// [`Error::ConsentRequired`]: crate::Error::ConsentRequired
+    #[must_use]
+    pub const fn resend_after_auth(mut self, resend: bool) -> Self {
+        self.resend_after_auth = resend;
+        self
+    }
+
     /// The remote name.
     #[must_use]
     pub const fn name(&self) -> &'a str {
@@ -86,6 +103,10 @@ impl<'a> RemoteFunction<'a> {
 
     pub(crate) const fn soft_errors_enabled(&self) -> bool {
         self.soft_errors
+    }
+
+    pub(crate) const fn resends_after_auth(&self) -> bool {
+        self.resend_after_auth
     }
 
     pub(crate) const fn name_checked(&self) -> bool {

@@ -14,6 +14,8 @@ const MAX_REQUEST_ID: usize = 200;
 /// Options for one call: a timeout instead of the function's or the client's, and the
 /// `X-Request-Id` it is sent with (Gipity forwards it to the function as
 /// `ctx.headers['x-request-id']`, so a function can recognise a call it has already served).
+/// Without one, each call gets a random id (32 hexadecimal digits); either way every send of
+/// one call (after a token refresh, a completed sign-in, a rate limit) carries the same id.
 ///
 /// Give them to one call ([`Client::call_function_with`](crate::Client::call_function_with),
 /// or a stub's generated `FooArgs { .. }.call_with(&client, &options)`), or to every call made
@@ -90,9 +92,13 @@ impl CallOptions {
                     .transpose(),
             )
         });
+        let request_id = match request_id? {
+            Some(id) => id,
+            None => generated_request_id(),
+        };
         Ok(Effective {
             timeout,
-            request_id: request_id?,
+            request_id,
         })
     }
 }
@@ -100,7 +106,19 @@ impl CallOptions {
 /// Options as one call applies them.
 pub(crate) struct Effective {
     pub(crate) timeout: Option<Duration>,
-    pub(crate) request_id: Option<HeaderValue>,
+    /// The given request id, or one made for this call: every send of the call carries it.
+    pub(crate) request_id: HeaderValue,
+}
+
+/// A request id for a call that was given none: 32 hexadecimal digits, random enough that two
+/// calls, of this process or another, do not share one.
+fn generated_request_id() -> HeaderValue {
+    let id = format!(
+        "{:016x}{:016x}",
+        crate::platform::random_u64(),
+        crate::platform::random_u64()
+    );
+    HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("0"))
 }
 
 fn request_id_header(id: &str) -> Result<HeaderValue> {

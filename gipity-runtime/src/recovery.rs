@@ -11,11 +11,18 @@
 //! | 429 with `Retry-After` within the client's bound (a zero bound never waits) | wait, send again | rate limited |
 //! | anything else | fail with the platform's error | fail |
 //!
+//! A function declared `resend_after_auth(false)` is not sent again after a completed
+//! challenge: the error carries the challenge, completed, and the app decides.
+//!
 //! Each kind of retry happens at most once per call, so the loop never loops forever: a call
 //! sends at most five requests (the first, one after a refresh, one after a completed sign-in,
 //! one after a completed consent, one after a wait).
 
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::auth::{AuthHandler, AuthOutcome, ChallengeKind, Permissions};
@@ -23,8 +30,8 @@ use crate::challenge::Challenges;
 use crate::credentials::{Attach, Attached, Identity};
 use crate::error::{Error, Result};
 use crate::flight::Flight;
-use crate::platform;
-use crate::transport::{Request, Transport};
+use crate::platform::{self, BoxFuture};
+use crate::transport::{Deadline, Request, Transport};
 use crate::wire::{self, Reply};
 
 /// What the call has already tried.
@@ -135,6 +142,10 @@ pub(crate) struct Exchange<'a> {
     pub(crate) request: Request<'a>,
     pub(crate) attach: Attach,
     pub(crate) permissions: Permissions,
+    /// Whether to send again after the auth handler completes a challenge.
+    pub(crate) resend_after_auth: bool,
+    /// When the whole call must be done by.
+    pub(crate) deadline: Deadline,
 }
 
 /// A client's recovery: its auth handler, the gate that makes concurrent calls share one
@@ -179,12 +190,19 @@ impl Recovery {
     ) -> Result<Reply> {
         let mut tried = Tried::default();
         let mut attempt = 0_u32;
+        let mut deadline = exchange.deadline;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let credential = identity.attach(transport, exchange.attach).await?;
+            if deadline.remaining().is_none() {
+                return Err(Error::Timeout(deadline.total()));
+            }
+            let credential = identity
+                .attach(transport, exchange.attach, &deadline)
+                .await?;
+            let limit = deadline.limit(exchange.request.timeout);
             let reply = transport
-                .send(&exchange.request, credential.header())
+                .send(&exchange.request, credential.header(), limit)
                 .await?;
             span.record("status", reply.status);
             let failure = (!reply.is_success()).then(|| wire::failure(&reply));
@@ -207,6 +225,12 @@ impl Recovery {
                     identity.invalidate(&credential);
                     tried.refreshed = true;
                 }
+                Decision::Wait(wait) if deadline.remaining().is_none_or(|left| left <= wait) => {
+                    // The wait would outlast the call: give up now, not after it.
+                    return Err(Error::RateLimited {
+                        retry_after: reply.retry_after,
+                    });
+                }
                 Decision::Wait(wait) => {
                     tracing::debug!(?wait, "rate limited; waiting once");
                     // Boxed, like every cold path here: the future of a call stays small.
@@ -227,13 +251,16 @@ impl Recovery {
                     let mut challenge = self.challenges.make(kind, given, exchange.permissions);
                     challenge.outcome = tried.completed(kind).then_some(AuthOutcome::Completed);
                     if let (Decision::Ask(_), Some(handler)) = (decision, &self.handler) {
+                        // The user's time with the handler does not count against the call.
+                        let asked = web_time::Instant::now();
                         let outcome = Box::pin(self.resolve(handler, challenge.clone())).await;
+                        deadline.extend(asked.elapsed());
                         tracing::debug!(?kind, ?outcome, "auth handler finished");
-                        if outcome == AuthOutcome::Completed {
+                        challenge.outcome = Some(outcome);
+                        if outcome == AuthOutcome::Completed && exchange.resend_after_auth {
                             tried.complete(kind);
                             continue;
                         }
-                        challenge.outcome = Some(outcome);
                     }
                     return Err(match kind {
                         ChallengeKind::Login => Error::LoginRequired(Box::new(challenge)),
@@ -253,16 +280,60 @@ impl Recovery {
         handler: &Arc<dyn AuthHandler>,
         challenge: crate::auth::Challenge,
     ) -> AuthOutcome {
+        let me = self.id();
+        // A call from inside this client's handler: the gate is held by the interaction that
+        // runs the handler, so asking again would wait for itself.
+        if HANDLING.with(Cell::get) == Some(me) {
+            return AuthOutcome::InHandler;
+        }
         let seen = self.gate.generation();
         let (outcome, _) = self
             .gate
             .run(
                 seen,
                 |_, newer| newer,
-                || async { Ok(handler.authenticate(challenge).await) },
+                || async {
+                    Ok(InHandler {
+                        recovery: me,
+                        future: handler.authenticate(challenge),
+                    }
+                    .await)
+                },
             )
             .await;
         outcome.unwrap_or(AuthOutcome::Cancelled)
+    }
+
+    /// Who this recovery is, for [`HANDLING`]: its address, stable while a client holds it.
+    fn id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+}
+
+thread_local! {
+    /// The recovery whose auth handler is being polled on this thread, if any.
+    static HANDLING: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The handler's future, marking [`HANDLING`] while it is polled (so that calls the handler
+/// makes through the same client know), and restoring it after, even on a panic.
+struct InHandler {
+    recovery: usize,
+    future: BoxFuture<'static, AuthOutcome>,
+}
+
+impl Future for InHandler {
+    type Output = AuthOutcome;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<AuthOutcome> {
+        struct Restore(Option<usize>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                HANDLING.with(|handling| handling.set(self.0));
+            }
+        }
+        let _restore = Restore(HANDLING.with(|handling| handling.replace(Some(self.recovery))));
+        self.future.as_mut().poll(cx)
     }
 }
 

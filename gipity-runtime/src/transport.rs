@@ -9,8 +9,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::platform::SessionStore;
 use crate::platform::http;
+use crate::platform::{self, SessionStore};
 use crate::wire::Reply;
 
 /// How a client talks HTTP: its `reqwest::Client`, the timeout that client enforces by itself
@@ -22,11 +22,69 @@ pub(crate) struct Transport {
     session: Option<SessionStore>,
 }
 
+/// When a whole call must be done by: its timeout, from its start. What the client waits for
+/// (a mint, a sign-in, a send, a `Retry-After`) fits in what is left; the time an auth handler
+/// spends with the user does not count ([`extend`](Self::extend)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    at: web_time::Instant,
+    total: Duration,
+}
+
+/// A send whose limit would be within this of the call's whole timeout keeps the whole timeout
+/// (which the HTTP client may enforce by itself, at no cost per request).
+const SLACK: Duration = Duration::from_millis(1);
+
+impl Deadline {
+    /// `total` from now.
+    pub(crate) fn after(total: Duration) -> Self {
+        let now = web_time::Instant::now();
+        Self {
+            at: now.checked_add(total).unwrap_or(now),
+            total,
+        }
+    }
+
+    /// The call's whole timeout, as [`Error::Timeout`] reports it.
+    pub(crate) fn total(&self) -> Duration {
+        self.total
+    }
+
+    /// What is left, or `None` once the deadline has passed.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        self.at
+            .checked_duration_since(web_time::Instant::now())
+            .filter(|left| !left.is_zero())
+    }
+
+    /// The limit of one send of `timeout`: `None` (the whole timeout) while about that much is
+    /// left, else what is left.
+    pub(crate) fn limit(&self, timeout: Duration) -> Option<Duration> {
+        let left = self.remaining().unwrap_or(Duration::ZERO);
+        (left + SLACK < timeout).then_some(left)
+    }
+
+    /// Moves the deadline `by` later (the time an auth handler spent with the user).
+    pub(crate) fn extend(&mut self, by: Duration) {
+        self.at = self.at.checked_add(by).unwrap_or(self.at);
+    }
+
+    /// `future`, or [`Error::Timeout`] once the deadline passes.
+    pub(crate) async fn bound<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
+        let left = self.remaining().ok_or(Error::Timeout(self.total))?;
+        platform::timeout(left, future)
+            .await
+            .unwrap_or(Err(Error::Timeout(self.total)))
+    }
+}
+
 /// One request: where, what, and how long it may take.
 pub(crate) struct Request<'a> {
     pub(crate) method: reqwest::Method,
     pub(crate) url: &'a Url,
     pub(crate) body: Option<bytes::Bytes>,
+    /// The call's timeout: the limit of a send unless its deadline is nearer, and what
+    /// [`Error::Timeout`] reports.
     pub(crate) timeout: Duration,
     /// The id of the logical call this request belongs to (`X-Request-Id`), when it has one.
     pub(crate) request_id: Option<&'a HeaderValue>,
@@ -59,14 +117,15 @@ impl Transport {
     }
 
     /// Sends `request` with `credential` (a header name and its sensitive value) and reads the
-    /// response.
+    /// response, within `limit` if one is given (else the request's timeout).
     pub(crate) async fn send(
         &self,
         request: &Request<'_>,
         credential: Option<(HeaderName, &HeaderValue)>,
+        limit: Option<Duration>,
     ) -> Result<Reply> {
         let response = self
-            .start(request, credential)
+            .start(request, credential, limit)
             .await
             .map_err(|error| Error::transport(error, request.timeout))?;
         let status = response.status().as_u16();
@@ -92,12 +151,14 @@ impl Transport {
         &self,
         request: &Request<'_>,
         credential: Option<(HeaderName, &HeaderValue)>,
+        limit: Option<Duration>,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
         // The request is assembled in place rather than through `RequestBuilder`, whose methods
         // each move the whole request and convert their arguments.
         let mut http_request = reqwest::Request::new(request.method.clone(), request.url.clone());
-        if self.http_timeout != Some(request.timeout) {
-            *http_request.timeout_mut() = Some(request.timeout);
+        let limit = limit.unwrap_or(request.timeout);
+        if self.http_timeout != Some(limit) {
+            *http_request.timeout_mut() = Some(limit);
         }
         if let Some(body) = &request.body {
             *http_request.body_mut() = Some(body.clone().into());

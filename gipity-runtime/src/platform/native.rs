@@ -23,6 +23,26 @@ impl<T: Send + Sync + ?Sized> MaybeSendSync for T {}
 /// A boxed future that is `Send` on native targets.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// 64 random bits (not for keys: ids). Each `RandomState` has fresh keys (seeded once per
+/// thread from the OS, then stepped), so hashing a counter and the time gives a new value.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    hasher.write_u128(now.as_nanos());
+    hasher.finish()
+}
+
+/// `future`, or `None` if `limit` passes first.
+pub(crate) async fn timeout<T>(limit: Duration, future: impl Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(limit, future).await.ok()
+}
+
 /// Waits for `duration` (a rate-limit retry).
 pub(crate) async fn sleep(duration: Duration) {
     tokio::time::sleep(duration).await;

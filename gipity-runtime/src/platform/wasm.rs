@@ -19,6 +19,26 @@ impl<T: ?Sized> MaybeSendSync for T {}
 /// A boxed future that is `Send` on native targets.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
+/// 64 random bits (not for keys: ids), from `Math.random` (53 bits at a time).
+pub(crate) fn random_u64() -> u64 {
+    // `as` on a value in 0..2^32: exact.
+    let half = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (half() << 32) | half()
+}
+
+/// `future`, or `None` if `limit` passes first (a `setTimeout` raced against it).
+pub(crate) async fn timeout<T>(limit: Duration, future: impl Future<Output = T>) -> Option<T> {
+    let mut future = std::pin::pin!(future);
+    let mut timer = std::pin::pin!(sleep(limit));
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(value) = future.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(value));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
 /// Waits for `duration` (a rate-limit retry, a popup poll), with the global `setTimeout`, so it
 /// works in windows and workers alike.
 pub(crate) async fn sleep(duration: Duration) {
