@@ -115,6 +115,7 @@ fn ci() -> Result<(), String> {
     docs_rs()?;
     // Each publishable crate builds from its packaged sources, with the workspace's
     // unpublished dependencies resolved locally.
+    forget_packaged_builds()?;
     run("package", cargo(&["package", "--workspace"]))?;
     run(
         "example: quickstart",
@@ -131,6 +132,64 @@ fn ci() -> Result<(), String> {
     fuzz::run()?;
     browser()?;
     println!("xtask ci: every check passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Forgets what an earlier `cargo package` of the same version left: the sources cargo
+/// unpacked from its local registry (under `$CARGO_HOME/registry/src/-<hash>/`) and what it
+/// compiled from them. Cargo takes registry crates for immutable, so without this a second run
+/// verifies against the first run's sources (and misses, say, a function added since). A fresh
+/// machine has neither; a developer's does.
+fn forget_packaged_builds() -> Result<(), String> {
+    const OURS: [&str; 4] = [
+        "gipity_shared",
+        "gipity_macros",
+        "gipity_runtime",
+        "gipity_emulator",
+    ];
+    let ours = |name: &str| {
+        let name = name.replace('-', "_");
+        OURS.iter().any(|crate_name| {
+            name.starts_with(&format!("{crate_name}_"))
+                || name.starts_with(&format!("lib{crate_name}_"))
+        })
+    };
+    let remove = |path: &std::path::Path| {
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        };
+        removed.map_err(|error| format!("{}: {error}", path.display()))
+    };
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let mut dirs: Vec<PathBuf> = ["deps", ".fingerprint", "build"]
+        .iter()
+        .map(|dir| target_dir().join("debug").join(dir))
+        .collect();
+    if let Some(Ok(registries)) =
+        cargo_home.map(|home| std::fs::read_dir(home.join("registry").join("src")))
+    {
+        // Local registries have no name: their folders start with `-`.
+        dirs.extend(
+            registries
+                .flatten()
+                .filter(|entry| entry.file_name().to_string_lossy().starts_with('-'))
+                .map(|entry| entry.path()),
+        );
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if ours(&entry.file_name().to_string_lossy()) {
+                remove(&entry.path())?;
+            }
+        }
+    }
     Ok(())
 }
 
