@@ -353,7 +353,8 @@ impl TryFrom<Value> for TimesBody {
 
 /// The fault kinds, for messages.
 const FAULT_KINDS: &str = "status, delay, slow, afterRun, expiredToken, rateLimited, htmlBadGateway, \
-    malformedJson, truncated, resetConnection, softError, largeBody, streamedBody, json";
+    malformedJson, truncated, resetConnection, softError, largeBody, streamedBody, endlessBody, \
+    redirect, json";
 
 /// One fault: an object with a `kind` (checked first, for a clear message), then its fields.
 #[derive(Deserialize)]
@@ -423,10 +424,21 @@ enum FaultKind {
     StreamedBody {
         bytes: u64,
     },
+    EndlessBody {},
+    Redirect {
+        #[serde(default = "temporary_redirect")]
+        status: u16,
+        location: String,
+    },
     Json {
         status: u16,
         body: String,
     },
+}
+
+/// `307`, the redirect that keeps the method and body.
+const fn temporary_redirect() -> u16 {
+    307
 }
 
 impl TryFrom<FaultBody> for (Target, Fault, Times) {
@@ -527,6 +539,21 @@ impl FaultKind {
             Self::StreamedBody { bytes } => Fault::StreamedBody(
                 usize::try_from(at_most("bytes", bytes, MAX_LARGE_BODY)?).unwrap_or(usize::MAX),
             ),
+            Self::EndlessBody {} => Fault::EndlessBody,
+            Self::Redirect {
+                status: redirect_status,
+                location,
+            } => {
+                if !(300..400).contains(&redirect_status) {
+                    return Err(ApiError::bad_request(format!(
+                        "fault: a redirect's `status` is 3xx, not {redirect_status}"
+                    )));
+                }
+                Fault::Redirect {
+                    status: redirect_status,
+                    location,
+                }
+            }
             Self::Json {
                 status: json_status,
                 body,

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::http::header::{CONTENT_LENGTH, RETRY_AFTER};
+use axum::http::header::{CONTENT_LENGTH, LOCATION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use http_body::Frame;
@@ -119,11 +119,53 @@ pub enum Fault {
     },
     /// `200 {"data":{"error": message}}`: the function "fails softly".
     SoftError(String),
+    /// `200 {"data":"xxxx...` that never ends, streamed in chunks without a `Content-Length`,
+    /// until the client goes away: a client must stop reading at its limit.
+    /// [`Counters::body_bytes_sent`](crate::Counters::body_bytes_sent) shows when it did.
+    EndlessBody,
+    /// A redirect: this status (`301`, `302`, `303`, `307`, `308`) with this `Location`, as a
+    /// misconfigured proxy or a hostile server in front of the platform would answer. A client
+    /// must not follow it: the credentials of the request would go with it.
+    Redirect {
+        /// The HTTP status (a non-3xx one becomes 307).
+        status: u16,
+        /// The `Location` header, sent as is.
+        location: String,
+    },
     /// On a function: runs it (its side effects happen, it counts in
     /// [`Emulator::executions`](crate::Emulator::executions)), then answers with the inner
     /// fault instead of its result: a function that, say, wrote a record and then met
     /// `CONSENT_REQUIRED` calling the LLM service. Elsewhere, the inner fault alone.
+    ///
+    /// It waits for a call that is allowed to run: a call that authorization refuses does not
+    /// use it up. Inside a [`Fault::Slow`], the function runs after the wait.
     AfterRun(Box<Fault>),
+}
+
+impl Fault {
+    /// Whether the function runs before the fault answers: [`Fault::AfterRun`], also after
+    /// the wait of a [`Fault::Slow`]. Such a fault applies to a call that is allowed to run,
+    /// so it is not used up by a call that authorization refuses.
+    pub(crate) fn runs_function(&self) -> bool {
+        match self {
+            Self::AfterRun(_) => true,
+            Self::Slow { then, .. } => then.runs_function(),
+            _ => false,
+        }
+    }
+
+    /// The wait before the run and the answer after it, of a fault that
+    /// [runs the function](Self::runs_function).
+    pub(crate) fn split_run(self) -> (Duration, Self) {
+        match self {
+            Self::AfterRun(then) => (Duration::ZERO, *then),
+            Self::Slow { delay, then } => {
+                let (wait, then) = then.split_run();
+                (delay.saturating_add(wait), then)
+            }
+            other => (Duration::ZERO, other),
+        }
+    }
 }
 
 /// How long a scripted body waits so the bytes before a failure reach the client.
@@ -216,6 +258,27 @@ pub(crate) fn respond_with(fault: &Fault, sent: &Arc<AtomicU64>) -> Response {
             respond(status, JSON, body.clone())
         }
         Fault::SoftError(message) => crate::http::data(serde_json::json!({ "error": message })),
+        Fault::EndlessBody => {
+            let steps = vec![
+                Step::Data(Bytes::from_static(b"{\"data\":\"")),
+                Step::Fill {
+                    byte: b'x',
+                    remaining: usize::MAX,
+                },
+            ];
+            respond(StatusCode::OK, JSON, Body::new(scripted(steps)))
+        }
+        Fault::Redirect { status, location } => {
+            let status = StatusCode::from_u16(*status)
+                .ok()
+                .filter(StatusCode::is_redirection)
+                .unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            let mut response = respond(status, JSON, "");
+            if let Ok(location) = HeaderValue::from_str(location) {
+                response.headers_mut().insert(LOCATION, location);
+            }
+            response
+        }
     }
 }
 

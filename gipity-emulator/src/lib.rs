@@ -55,7 +55,8 @@
 //! `{"kind":"rateLimited","retryAfter"?}`, `{"kind":"htmlBadGateway"}`,
 //! `{"kind":"malformedJson"}`, `{"kind":"truncated"}`,
 //! `{"kind":"resetConnection"}`, `{"kind":"softError","message"}`,
-//! `{"kind":"largeBody","bytes"}`, `{"kind":"streamedBody","bytes"}` or
+//! `{"kind":"largeBody","bytes"}`, `{"kind":"streamedBody","bytes"}`,
+//! `{"kind":"endlessBody"}`, `{"kind":"redirect","status"?,"location"}` (307 by default) or
 //! `{"kind":"json","status","body"}`.
 //!
 //! ```no_run

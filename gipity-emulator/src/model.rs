@@ -129,11 +129,13 @@ pub struct Counters {
     /// those to the test controls under `/__emulator/`.
     pub http_requests: u64,
     /// Bytes of the streamed fault bodies ([`Fault::LargeBody`],
-    /// [`Fault::StreamedBody`], [`Fault::Truncated`], [`Fault::ResetConnection`])
+    /// [`Fault::StreamedBody`], [`Fault::EndlessBody`], [`Fault::Truncated`],
+    /// [`Fault::ResetConnection`])
     /// handed to the connection: a client that stops reading early stops them.
     ///
     /// [`Fault::LargeBody`]: crate::Fault::LargeBody
     /// [`Fault::StreamedBody`]: crate::Fault::StreamedBody
+    /// [`Fault::EndlessBody`]: crate::Fault::EndlessBody
     /// [`Fault::Truncated`]: crate::Fault::Truncated
     /// [`Fault::ResetConnection`]: crate::Fault::ResetConnection
     pub body_bytes_sent: u64,

@@ -382,15 +382,12 @@ async fn call_function(
     parts: &Parts,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let target = Target::function(app, name);
+    // A fault that lets the function run waits for a call that is allowed to run.
     let fault = {
         let mut state = shared.lock();
         state.record_call(app, name);
-        state.take_fault(&Target::function(app, name))
-    };
-    // A fault after the run waits for the function to have run.
-    let (fault, after_run) = match fault {
-        Some(Fault::AfterRun(then)) => (None, Some(*then)),
-        other => (other, None),
+        state.take_fault_if(&target, |fault| !fault.runs_function())
     };
     if let Some(response) = apply(shared, fault).await {
         return Ok(response);
@@ -409,7 +406,7 @@ async fn call_function(
 
     let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
 
-    let (call, handler) = {
+    let (call, handler, after_run) = {
         let mut state = shared.lock();
         // Looked up again: the app or function may have changed while the body arrived.
         let def = state
@@ -422,6 +419,7 @@ async fn call_function(
             .ok_or_else(|| function_not_found(app, name))?;
         let resolved = resolve(&state, app, &parts.headers)?;
         authorize(shared, &state, app, def.auth, def.permissions, &resolved)?;
+        let after_run = state.take_fault_if(&target, Fault::runs_function);
         state.record_execution(app, name, &body);
         let call = Call {
             app: app.to_owned(),
@@ -434,7 +432,14 @@ async fn call_function(
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
         };
-        (call, def.handler)
+        (call, def.handler, after_run.map(Fault::split_run))
+    };
+    let after_run = match after_run {
+        Some((wait, then)) => {
+            tokio::time::sleep(wait).await;
+            Some(then)
+        }
+        None => None,
     };
 
     // The function runs outside the lock, so it may use the emulator's controls.

@@ -382,8 +382,21 @@ impl State {
 
     /// The next fault armed for `target`, used up by one.
     pub(crate) fn take_fault(&mut self, target: &Target) -> Option<Fault> {
+        self.take_fault_if(target, |_| true)
+    }
+
+    /// The next fault armed for `target` if `wanted` accepts it, used up by one; otherwise
+    /// nothing, and the fault stays armed.
+    pub(crate) fn take_fault_if(
+        &mut self,
+        target: &Target,
+        wanted: impl Fn(&Fault) -> bool,
+    ) -> Option<Fault> {
         let index = self.faults.iter().position(|f| &f.target == target)?;
         let armed = self.faults.get_mut(index)?;
+        if !wanted(&armed.fault) {
+            return None;
+        }
         let fault = armed.fault.clone();
         if let Some(left) = armed.remaining.as_mut() {
             *left = left.saturating_sub(1);

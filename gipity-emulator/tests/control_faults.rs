@@ -127,6 +127,62 @@ async fn fault_control_arms_every_kind() {
     );
 
     arm(
+        json!({"kind": "redirect", "location": "http://127.0.0.1:9/elsewhere"}),
+        json!("once"),
+    )
+    .await;
+    let r = raw_echo().await.unwrap();
+    assert_eq!(r.status(), 307);
+    assert_eq!(r.headers()["location"], "http://127.0.0.1:9/elsewhere");
+    arm(
+        json!({"kind": "redirect", "status": 301, "location": "/moved"}),
+        json!("once"),
+    )
+    .await;
+    assert_eq!(raw_echo().await.unwrap().status(), 301);
+    let r = post(
+        &emulator,
+        "fault",
+        json!({"target": {"app": "p_demo", "function": "echo"}, "fault": {"kind": "redirect", "status": 200, "location": "/x"}}),
+    )
+    .await;
+    assert_error(&r, 400, "BAD_REQUEST");
+    assert!(
+        r.body["error"]["message"].as_str().unwrap().contains("3xx"),
+        "{}",
+        r.body
+    );
+
+    // An endless body goes on until the client stops reading, and then stops too.
+    arm(json!({"kind": "endlessBody"}), json!("once")).await;
+    let mut r = raw_echo().await.unwrap();
+    assert_eq!(r.content_length(), None);
+    let mut read = 0_usize;
+    while read < 5_000_000 {
+        read += r
+            .chunk()
+            .await
+            .unwrap()
+            .expect("the body does not end")
+            .len();
+    }
+    drop(r);
+    let sent = || async {
+        get(&emulator, "counters").await.body["data"]["bodyBytesSent"]
+            .as_u64()
+            .unwrap()
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopped = sent().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        sent().await,
+        stopped,
+        "the body goes on after the client left"
+    );
+    assert!(stopped >= 500_000 + 5_000_000);
+
+    arm(
         json!({"kind": "json", "status": 401, "body": "{\"error\":{\"code\":\"LOGIN_REQUIRED\",\"loginUrl\":\"https://elsewhere.example/\"}}"}),
         json!("once"),
     )

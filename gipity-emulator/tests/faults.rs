@@ -402,3 +402,51 @@ async fn guest_faults_replace_the_sign_in() {
     assert_eq!(r.status, 200);
     assert_eq!(emulator.counters().guest_sign_ins, 1);
 }
+
+#[tokio::test]
+async fn a_fault_after_the_run_waits_for_a_call_that_may_run() {
+    let emulator = setup().await;
+    let key = emulator
+        .app("p_x")
+        .function("write", Auth::User, |_| Ok(json!("written")))
+        .api_key();
+    let consent = Fault::Status {
+        status: 403,
+        code: "CONSENT_REQUIRED".into(),
+        message: "the function met a consent after writing".into(),
+    };
+    emulator.inject(
+        Target::function("p_x", "write"),
+        Fault::AfterRun(Box::new(consent.clone())),
+        Times::Once,
+    );
+    // Refused before running: the fault is not used up.
+    let r = call_anonymously(&emulator, "p_x", "write", json!({})).await;
+    assert_error(&r, 401, "LOGIN_REQUIRED");
+    assert_eq!(emulator.executions("p_x", "write"), 0);
+    let creds = common::Creds::default().with_api_key(&key);
+    let r = common::call(&emulator, "p_x", "write", json!({}), &creds).await;
+    assert_error(&r, 403, "CONSENT_REQUIRED");
+    assert_eq!(
+        emulator.executions("p_x", "write"),
+        1,
+        "it ran, then answered"
+    );
+    let r = common::call(&emulator, "p_x", "write", json!({}), &creds).await;
+    assert_eq!(r.body, json!({"data": "written"}));
+
+    // Inside a slow fault: waits, runs, then answers.
+    emulator.inject(
+        Target::function("p_x", "write"),
+        Fault::Slow {
+            delay: Duration::from_millis(100),
+            then: Box::new(Fault::AfterRun(Box::new(consent))),
+        },
+        Times::Once,
+    );
+    let started = Instant::now();
+    let r = common::call(&emulator, "p_x", "write", json!({}), &creds).await;
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert_error(&r, 403, "CONSENT_REQUIRED");
+    assert_eq!(emulator.executions("p_x", "write"), 3);
+}
