@@ -275,7 +275,7 @@ async fn sign_in_then_consent_in_one_call() {
 async fn a_server_url_with_mode_or_return_gets_ours_once() {
     let emu = emulator().await;
     let login = format!(
-        "{}/api/auth/login?app={APP}&permissions=1&mode=redirect&return=https%3A%2F%2Fevil.example%2F",
+        "{}/api/auth/login?app={APP}&permissions=1&mode=redirect&scope=a%20b&star=%2A&return=https%3A%2F%2Fevil.example%2F",
         emu.base_url()
     );
     emu.inject(
@@ -310,8 +310,14 @@ async fn a_server_url_with_mode_or_return_gets_ours_once() {
         values(&challenge.redirect_url_to(&other).unwrap(), "return"),
         [other]
     );
-    // The rest of the server's URL is kept.
+    // The rest of the server's URL is kept, as the server wrote it.
     assert_eq!(values(&challenge.popup_url(), "app"), [APP]);
+    let popup = challenge.popup_url();
+    let query = popup.query().unwrap();
+    assert!(
+        query.starts_with(&format!("app={APP}&permissions=1&scope=a%20b&star=%2A&")),
+        "{query}"
+    );
 }
 
 /// The client, the request ids the function saw (one a run), and the handler's runs.
@@ -407,6 +413,17 @@ async fn a_function_that_opted_out_is_not_resent_after_a_completed_challenge() {
     assert_eq!(v, "recorded");
 }
 
+/// `whoami` through `client`, which must answer within 10 s (a deadlock would not).
+async fn whoami_without_deadlock(client: &gipity_runtime::Client) -> Value {
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        client.call("whoami", &json!({})),
+    )
+    .await
+    .expect("no deadlock")
+    .unwrap()
+}
+
 #[tokio::test]
 async fn the_auth_handler_can_call_the_same_client() {
     let emu = emulator().await;
@@ -449,16 +466,129 @@ async fn the_auth_handler_can_call_the_same_client() {
         .build()
         .unwrap();
     slot.set(client.clone()).unwrap();
-    let me: Value = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        client.call("whoami", &json!({})),
-    )
-    .await
-    .expect("no deadlock")
-    .unwrap();
+    let me = whoami_without_deadlock(&client).await;
     assert_eq!(me["displayName"], "Ida");
     assert_eq!(
         *seen.lock().unwrap(),
         ["true", "Ida", "\"inside\"", "Some(InHandler)"]
     );
+}
+
+/// A session client on `emu` whose handler signs `user` in, after running `inside` (given the
+/// client in `slot`) and keeping what it returns in `notes`.
+fn client_whose_handler_calls<F, Fut>(
+    emu: &gipity_emulator::Emulator,
+    user: gipity_emulator::User,
+    notes: Arc<std::sync::Mutex<Vec<String>>>,
+    inside: F,
+) -> gipity_runtime::Client
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = String> + Send + 'static,
+{
+    let login = emu.clone();
+    builder(emu)
+        .credentials(Credentials::session_with_jar(CookieJar::new()))
+        .on_auth_required(move |challenge| {
+            let (login, user, notes) = (login.clone(), user.clone(), Arc::clone(&notes));
+            let inside = inside();
+            async move {
+                let note = inside.await;
+                notes.lock().unwrap().push(note);
+                let cookie = login
+                    .complete_login(challenge.url().as_str(), &user)
+                    .unwrap();
+                challenge
+                    .cookie_jar()
+                    .unwrap()
+                    .add(&format!("{cookie}; Path=/"), challenge.url());
+                AuthOutcome::Completed
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn handlers_of_two_clients_that_call_each_other_do_not_deadlock() {
+    let emu = emulator().await;
+    let notes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let a_slot: Arc<std::sync::OnceLock<gipity_runtime::Client>> = Arc::default();
+    let b_slot: Arc<std::sync::OnceLock<gipity_runtime::Client>> = Arc::default();
+    // B's handler calls A, which needs A's handler: the one whose run called B.
+    let b = client_whose_handler_calls(&emu, emu.create_user("Bea"), Arc::clone(&notes), {
+        let a_slot = Arc::clone(&a_slot);
+        move || {
+            let a = a_slot.get().cloned().unwrap();
+            async move {
+                let err = a.call::<Value>("whoami", &json!({})).await.unwrap_err();
+                format!("b: {:?}", err.challenge().and_then(Challenge::outcome))
+            }
+        }
+    });
+    b_slot.set(b.clone()).unwrap();
+    // A's handler calls B, which is signed out: B's handler runs inside A's.
+    let a = client_whose_handler_calls(&emu, emu.create_user("Abe"), Arc::clone(&notes), {
+        let b_slot = Arc::clone(&b_slot);
+        move || {
+            let b = b_slot.get().cloned().unwrap();
+            async move {
+                let me: Value = b.call("whoami", &json!({})).await.unwrap();
+                format!("a: {}", me["displayName"])
+            }
+        }
+    });
+    a_slot.set(a.clone()).unwrap();
+    let me = whoami_without_deadlock(&a).await;
+    assert_eq!(me["displayName"], "Abe");
+    assert_eq!(*notes.lock().unwrap(), ["b: Some(InHandler)", "a: \"Bea\""]);
+}
+
+#[tokio::test]
+async fn a_handler_task_that_must_not_ask_the_handler_gets_the_challenge() {
+    let emu = emulator().await;
+    let notes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let slot: Arc<std::sync::OnceLock<gipity_runtime::Client>> = Arc::default();
+    let client = client_whose_handler_calls(&emu, emu.create_user("Cy"), Arc::clone(&notes), {
+        let slot = Arc::clone(&slot);
+        move || {
+            let client = slot.get().cloned().unwrap();
+            async move {
+                // A task of its own is not the handler's future: it says so.
+                let options = gipity_runtime::CallOptions::new().ask_auth_handler(false);
+                let task = tokio::spawn(async move {
+                    let whoami = gipity_runtime::RemoteFunction::new("whoami");
+                    client
+                        .call_function_with::<Value>(&whoami, &json!({}), &options)
+                        .await
+                });
+                let err = task.await.unwrap().unwrap_err();
+                format!(
+                    "{:?} {:?}",
+                    err.challenge().map(Challenge::kind),
+                    err.challenge().and_then(Challenge::outcome)
+                )
+            }
+        }
+    });
+    slot.set(client.clone()).unwrap();
+    let me = whoami_without_deadlock(&client).await;
+    assert_eq!(me["displayName"], "Cy");
+    assert_eq!(*notes.lock().unwrap(), ["Some(Login) None"]);
+    // Outside a handler too: a background call never opens a sign-in.
+    let signed_out =
+        client_whose_handler_calls(&emu, emu.create_user("Di"), Arc::clone(&notes), || async {
+            "the handler ran".to_owned()
+        });
+    let options = gipity_runtime::CallOptions::new().ask_auth_handler(false);
+    let err = signed_out
+        .call_function_with::<Value>(
+            &gipity_runtime::RemoteFunction::new("whoami"),
+            &json!({}),
+            &options,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::LoginRequired(_)), "{err:?}");
+    assert_eq!(notes.lock().unwrap().len(), 1, "the handler did not run");
 }

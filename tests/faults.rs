@@ -485,3 +485,25 @@ async fn a_retry_after_longer_than_the_call_may_wait_is_not_waited_for() {
     );
     assert_eq!(seen(&emu, "echo"), (2, 1));
 }
+
+#[tokio::test]
+async fn a_timeout_too_long_for_the_clock_means_no_timeout() {
+    let emu = emulator().await;
+    let client = builder(&emu).timeout(Duration::MAX).build().unwrap();
+    let v: Value = client.call("echo", &json!({"n": 1})).await.unwrap();
+    assert_eq!(v, json!({"n": 1}));
+    let forever = RemoteFunction::new("echo").timeout(Duration::MAX);
+    let v: Value = builder(&emu)
+        .build()
+        .unwrap()
+        .call_function(&forever, &json!({"n": 2}))
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"n": 2}));
+    let options = gipity_runtime::CallOptions::new().timeout(Duration::MAX);
+    let v: Value = client
+        .call_function_with(&RemoteFunction::new("echo"), &json!({"n": 3}), &options)
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"n": 3}));
+}

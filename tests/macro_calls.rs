@@ -516,6 +516,79 @@ async fn scoped_call_options_reach_free_stubs_and_trait_methods() {
 }
 
 #[tokio::test]
+async fn a_scoped_request_id_names_one_call() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    let second = CallOptions::new()
+        .request_id("only-once")
+        .scope(client.scope(async {
+            echo("first").await.unwrap();
+            echo("second").await
+        }))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&second, Error::InvalidRequest(message) if message.contains("taken by an earlier call")),
+        "{second:?}"
+    );
+    // The second call was not sent; the first carried the id.
+    assert_eq!(request_ids(&emu, "echo"), [Some("only-once".to_owned())]);
+    // A call that brings its own id is fine in such a scope, and a scope without one is too.
+    CallOptions::new()
+        .request_id("scoped")
+        .scope(client.scope(async {
+            echo("a").await.unwrap();
+            EchoArgs { r#type: "b" }
+                .call_with(&client, &CallOptions::new().request_id("own"))
+                .await
+                .unwrap();
+        }))
+        .await;
+    CallOptions::new()
+        .timeout(Duration::from_secs(5))
+        .scope(client.scope(async {
+            echo("c").await.unwrap();
+            echo("d").await.unwrap();
+        }))
+        .await;
+    let ids = request_ids(&emu, "echo");
+    assert_eq!(
+        ids[1..],
+        [
+            Some("scoped".to_owned()),
+            Some("own".to_owned()),
+            Some("(generated)".to_owned()),
+            Some("(generated)".to_owned()),
+        ]
+    );
+    let generated: Vec<String> = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with(&format!("/api/{APP}/fn/echo")))
+        .filter_map(|r| r.header("x-request-id").map(str::to_owned))
+        .collect();
+    assert_ne!(generated[3], generated[4], "each call its own id");
+}
+
+#[tokio::test]
+async fn auth_status_and_me_carry_a_request_id() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    client
+        .auth_status(gipity_runtime::Permissions::IDENTITY)
+        .await
+        .unwrap();
+    client.me().await.unwrap();
+    let carried: Vec<bool> = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/auth/status") || r.path.contains("/auth/me"))
+        .map(|r| r.header("x-request-id").is_some())
+        .collect();
+    assert_eq!(carried, [true, true]);
+}
+
+#[tokio::test]
 async fn a_bad_request_id_fails_before_sending() {
     let emu = emulator().await;
     let client = session_client(&emu);

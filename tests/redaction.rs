@@ -141,6 +141,10 @@ async fn no_secret_in_debug_display_or_trace_output() {
             message: "y".into(),
         },
         Fault::SoftError("soft".into()),
+        Fault::Redirect {
+            status: 307,
+            location: "http://127.0.0.1:9/elsewhere".into(),
+        },
     ];
     for fault in faults {
         emu.inject(Target::function(APP, "echo"), fault, Times::Always);
@@ -302,6 +306,7 @@ async fn no_secret_in_debug_display_or_trace_output() {
         "Http",
         "Decode",
         "BodyTooLarge",
+        "Redirected",
         "LoginRequired",
         "ConsentRequired",
         "RateLimited",

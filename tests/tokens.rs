@@ -281,3 +281,93 @@ async fn a_failed_early_refresh_keeps_the_valid_token() {
     );
     assert_eq!(emu.executions(APP, "echo"), 3);
 }
+
+#[tokio::test]
+async fn a_hanging_refresh_serves_the_valid_token() {
+    let emu = emulator().await;
+    emu.set_token_ttl(Duration::from_secs(8));
+    let client = session_client(&emu);
+    let _: Value = client.call("echo", &json!(1)).await.unwrap();
+    // Past the refresh point (6 s: a quarter early), before expiry; the token endpoint hangs
+    // far past the call's timeout.
+    tokio::time::sleep(Duration::from_millis(6200)).await;
+    emu.inject(
+        Target::Token,
+        Fault::Delay(Duration::from_secs(30)),
+        Times::Once,
+    );
+    let echo = RemoteFunction::new("echo").timeout(Duration::from_secs(10));
+    let started = std::time::Instant::now();
+    let v: Value = client.call_function(&echo, &json!(2)).await.unwrap();
+    assert_eq!(v, json!(2));
+    // The call waited a little for the refresh, not for the endpoint, nor its own timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(emu.executions(APP, "echo"), 2);
+}
+
+#[tokio::test]
+async fn a_token_rejected_during_a_failed_refresh_is_not_the_fallback() {
+    // Timeline (token lifetime 16 s, so due for refresh at 12 s): a call sends the token at
+    // 10 s and is answered 401 at 13 s; meanwhile a refresh starts at 12.3 s and fails at
+    // 14.8 s, while the rejected token has not yet expired.
+    let emu = emulator().await;
+    emu.set_token_ttl(Duration::from_secs(16));
+    let client = session_client(&emu);
+    let _: Value = client.call("echo", &json!(0)).await.unwrap();
+    let first = emu.requests();
+    let rejected = first
+        .iter()
+        .find_map(|r| r.header("x-app-token"))
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    emu.inject(
+        Target::function(APP, "echo"),
+        Fault::Slow {
+            delay: Duration::from_secs(3),
+            then: Box::new(Fault::ExpiredToken),
+        },
+        Times::Once,
+    );
+    let rejected_call = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<Value>("echo", &json!(1)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    emu.inject(
+        Target::Token,
+        Fault::Slow {
+            delay: Duration::from_millis(2500),
+            then: Box::new(unavailable()),
+        },
+        Times::Once,
+    );
+    let refreshing = client.call::<Value>("echo", &json!(2)).await;
+    let rejected_call = rejected_call.await.unwrap();
+    for result in [&refreshing, &rejected_call] {
+        assert!(
+            matches!(
+                result,
+                Err(Error::CredentialUnavailable {
+                    credential: CredentialKind::AppToken,
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+    }
+    // The rejected token went out twice: before it was due, and the send it was rejected on.
+    let sent = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/fn/echo") && r.header("x-app-token") == Some(&rejected))
+        .count();
+    assert_eq!(sent, 2);
+    // Then a fresh mint serves.
+    let v: Value = client.call("echo", &json!(3)).await.unwrap();
+    assert_eq!(v, json!(3));
+}

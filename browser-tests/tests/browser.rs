@@ -26,6 +26,11 @@ const API: &str = match option_env!("GIPITY_TEST_API") {
     None => "http://127.0.0.1:8787",
 };
 const APP: &str = "p_demo";
+/// A second emulator, another origin: where redirects point.
+const ELSEWHERE: &str = match option_env!("GIPITY_TEST_ELSEWHERE") {
+    Some(elsewhere) => elsewhere,
+    None => "http://127.0.0.1:8788",
+};
 
 /// Calls an emulator test control.
 async fn control(path: &str, body: Value) -> Value {
@@ -45,7 +50,12 @@ async fn control(path: &str, body: Value) -> Value {
 
 /// Reads an emulator test view.
 async fn view(path: &str) -> Value {
-    let response = reqwest::get(format!("{API}/__emulator/{path}"))
+    view_of(API, path).await
+}
+
+/// Reads a test view of the emulator at `base`.
+async fn view_of(base: &str, path: &str) -> Value {
+    let response = reqwest::get(format!("{base}/__emulator/{path}"))
         .await
         .unwrap();
     assert!(
@@ -332,4 +342,98 @@ async fn macro_stubs_on_wasm32() {
         view(&format!("calls?app={APP}&function=echo")).await["bodies"],
         json!([{"message": "hi"}, {"firstWord": "hello"}])
     );
+}
+
+/// Waits `ms` milliseconds.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Arms `fault` on `echo` of the main emulator, `times`.
+async fn fault_on_echo(fault: Value, times: &str) {
+    control(
+        "fault",
+        json!({"target": {"app": APP, "function": "echo"}, "fault": fault, "times": times}),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_redirect_is_not_followed() {
+    fresh("none").await;
+    let reset = reqwest::Client::new()
+        .post(format!("{ELSEWHERE}/__emulator/reset"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(reset.status().is_success());
+    for status in [307, 308, 302] {
+        fault_on_echo(
+            json!({"kind": "redirect", "status": status, "location": format!("{ELSEWHERE}/api/{APP}/fn/echo")}),
+            "once",
+        )
+        .await;
+        let err = client(None)
+            .call::<Value>("echo", &json!({"n": 1}))
+            .await
+            .unwrap_err();
+        // The browser hides a redirect's status from the page.
+        assert!(
+            matches!(err, Error::Redirected { status: None, .. }),
+            "{status}: {err:?}"
+        );
+    }
+    let calls = view(&format!("calls?app={APP}&function=echo")).await;
+    assert_eq!(calls["calls"], json!(3), "each call sent once");
+    let other = view_of(ELSEWHERE, "counters").await;
+    assert_eq!(
+        other["httpRequests"],
+        json!(0),
+        "the other origin received nothing: {other}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_endless_body_is_cut_at_the_limit() {
+    fresh("none").await;
+    fault_on_echo(json!({"kind": "endlessBody"}), "once").await;
+    let client = Client::builder(APP)
+        .base_url(API)
+        .max_response_bytes(64 * 1024)
+        .build()
+        .unwrap();
+    let err = client
+        .call::<Value>("echo", &json!({"n": 1}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::BodyTooLarge {
+                status: 200,
+                limit: 65_536,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    sleep(300).await;
+    let stopped = view("counters").await["bodyBytesSent"].as_u64().unwrap();
+    sleep(300).await;
+    let later = view("counters").await["bodyBytesSent"].as_u64().unwrap();
+    assert_eq!(later, stopped, "the browser stopped receiving");
+    wasm_bindgen_test::console_log!(
+        "endless body, 64 KiB limit: {stopped} bytes sent before the browser hung up"
+    );
+    assert!(stopped < 32 * 1024 * 1024, "{stopped} bytes sent");
+    // The client is still usable.
+    let echoed: Value = client.call("echo", &json!({"after": true})).await.unwrap();
+    assert_eq!(echoed, json!({"after": true}));
 }

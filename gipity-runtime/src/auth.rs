@@ -326,17 +326,22 @@ where
 }
 
 /// `url` with `name=value`, replacing any `name` it had (a server's URL that already carries
-/// `mode=` or `return=` must not end up with two, of which a page may read the first).
+/// `mode=` or `return=` must not end up with two, of which a page may read the first). The
+/// other parameters are kept exactly as the server wrote them.
 pub(crate) fn with_param(url: &Url, name: &str, value: &str) -> Url {
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(key, _)| key != name)
-        .map(|(key, value)| (key.into_owned(), value.into_owned()))
-        .collect();
+    let mut query = String::with_capacity(url.query().map_or(0, str::len) + name.len() + 16);
+    for pair in url.query().unwrap_or("").split('&') {
+        let key = url::form_urlencoded::parse(pair.as_bytes())
+            .next()
+            .map(|(key, _)| key);
+        if pair.is_empty() || key.as_deref() == Some(name) {
+            continue;
+        }
+        query.push_str(pair);
+        query.push('&');
+    }
+    url::form_urlencoded::Serializer::for_suffix(&mut query, 0).append_pair(name, value);
     let mut url = url.clone();
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(kept)
-        .append_pair(name, value);
+    url.set_query(Some(&query));
     url
 }

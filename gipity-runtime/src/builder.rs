@@ -40,7 +40,8 @@ pub struct ClientBuilder {
     return_url: Option<String>,
     handler: Option<Arc<dyn AuthHandler>>,
     timeout: Duration,
-    http: Option<reqwest::Client>,
+    /// Natively, a `reqwest::Client` the app gave (`http_client`).
+    http: Option<platform::http::HttpClient>,
     max_response_bytes: u64,
     max_retry_after: Duration,
     allow_insecure_http: bool,
@@ -130,12 +131,21 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends through this `reqwest::Client` instead of one the builder makes. Configure it not
-    /// to follow redirects (the default client follows none), so that no credential header is
-    /// replayed to another host.
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
+    platform::native_only! {
+        /// Sends through this `reqwest::Client` instead of one the builder makes (native
+        /// targets; in the browser the client calls `fetch` itself).
+        ///
+        /// What the builder's own client does, this one must do by itself: build it with
+        /// `redirect(reqwest::redirect::Policy::none())`, or it replays `X-App-Token`,
+        /// `X-Api-Key` and `Authorization` to wherever a redirect points (a redirect it does not
+        /// follow is [`Error::Redirected`]); without `no_proxy()` it sends plain-http requests
+        /// to a loopback base, credentials included, through `HTTP_PROXY`; and it should have no
+        /// cookie store of its own (the client keeps the session's cookies, scoped to the API
+        /// host).
+        pub fn http_client(mut self, http: reqwest::Client) -> Self {
+            self.http = Some(http);
+            self
+        }
     }
 
     /// The largest response body accepted (default [`DEFAULT_MAX_RESPONSE_BYTES`]); larger

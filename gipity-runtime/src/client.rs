@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::header::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
@@ -174,7 +175,7 @@ impl Client {
             .unwrap_or(self.inner.timeout);
         let exchange = Exchange {
             request: Request {
-                method: reqwest::Method::POST,
+                method: http::Method::POST,
                 url: &url,
                 body: Some(body),
                 timeout,
@@ -183,6 +184,7 @@ impl Client {
             attach: Attach::Function(function.auth_level()),
             permissions: function.permissions_needed(),
             resend_after_auth: function.resends_after_auth(),
+            ask_auth_handler: options.ask_auth_handler,
             deadline: Deadline::after(timeout),
         };
         let result = match self.execute(&exchange, &span).await {
@@ -224,7 +226,8 @@ impl Client {
         let mut url = self.inner.status_url.clone();
         url.query_pairs_mut()
             .append_pair("permissions", &permissions.bits().to_string());
-        let exchange = self.get(&url, Attach::AppToken, permissions);
+        let request_id = crate::options::generated_request_id();
+        let exchange = self.get(&url, &request_id, Attach::AppToken, permissions);
         let reply = self.execute(&exchange, &tracing::Span::current()).await?;
         let status: wire::StatusBody = wire::decode(&reply)?;
         let challenges = self.inner.recovery.challenges();
@@ -258,8 +261,10 @@ impl Client {
     /// # Errors
     /// As [`call`](Self::call).
     pub async fn me(&self) -> Result<Option<User>> {
+        let request_id = crate::options::generated_request_id();
         let exchange = self.get(
             &self.inner.me_url,
+            &request_id,
             Attach::CookiesOnly,
             Permissions::IDENTITY,
         );
@@ -273,18 +278,25 @@ impl Client {
         self.inner.identity.clear();
     }
 
-    fn get<'a>(&self, url: &'a Url, attach: Attach, permissions: Permissions) -> Exchange<'a> {
+    fn get<'a>(
+        &self,
+        url: &'a Url,
+        request_id: &'a HeaderValue,
+        attach: Attach,
+        permissions: Permissions,
+    ) -> Exchange<'a> {
         Exchange {
             request: Request {
-                method: reqwest::Method::GET,
+                method: http::Method::GET,
                 url,
                 body: None,
                 timeout: self.inner.timeout,
-                request_id: None,
+                request_id: Some(request_id),
             },
             attach,
             permissions,
             resend_after_auth: true,
+            ask_auth_handler: true,
             deadline: Deadline::after(self.inner.timeout),
         }
     }

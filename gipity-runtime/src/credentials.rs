@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 use url::Url;
 
@@ -211,6 +211,12 @@ impl Token {
         web_time::Instant::now() < self.expires_at
     }
 
+    /// How long until it expires.
+    fn left(&self) -> Duration {
+        self.expires_at
+            .saturating_duration_since(web_time::Instant::now())
+    }
+
     /// This token, to be refreshed again after [`RETRY_REFRESH`] (or when it expires).
     fn retry_later(mut self) -> Self {
         let now = web_time::Instant::now();
@@ -235,24 +241,68 @@ fn usable(token: &Token, newer: bool) -> bool {
     newer || token.fresh()
 }
 
-/// The token `obtain` gets, or, when that fails while `stale` (the token due for refresh) has
-/// not expired yet, `stale` for a little longer: a failed early refresh must not fail calls
-/// that the current token can still make. Without a valid token the failure stands.
+/// How long a call waits for the refresh of a token that is due for refresh but still valid,
+/// before it uses that token once more.
+const REFRESH_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The header of the token cached in `flight` while it is fresh; else of one obtained
+/// (single-flight) by `work`, within the call's `deadline`, with the generation of its run.
+async fn obtain<W, Fut>(
+    flight: &Flight<Token>,
+    deadline: &Deadline,
+    header: fn(&Token) -> &Option<HeaderValue>,
+    work: W,
+) -> Result<(Option<HeaderValue>, u64), Arc<Error>>
+where
+    W: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Token>>,
+{
+    let seen = match flight.current(Token::fresh, |token| header(token).clone()) {
+        Ok(found) => return Ok(found),
+        Err(seen) => seen,
+    };
+    // Boxed: obtaining is a whole request, and every call's future would otherwise carry room
+    // for it.
+    let run = flight.run(seen, usable, Some(deadline), || {
+        renewed(flight, deadline, work())
+    });
+    let (result, generation) = Box::pin(run).await;
+    result.map(|token| (header(&token).clone(), generation))
+}
+
+/// The token `obtain` gets within `deadline`, or, when that fails while the token cached in
+/// `flight` (due for refresh) is still valid, that token for a little longer: a failed or slow
+/// early refresh must not fail calls that the current token can still make. Without a valid
+/// token the failure stands.
+///
+/// Runs under the flight's gate, so the cached token is read after every earlier run: a token
+/// a server rejected (and [`Flight::invalidate`]d) is never the fallback, not even when it is
+/// rejected while this refresh runs.
 async fn renewed(
-    stale: Option<Token>,
+    flight: &Flight<Token>,
+    deadline: &Deadline,
     obtain: impl Future<Output = Result<Token>>,
 ) -> Result<Token> {
-    match obtain.await {
-        Ok(token) => Ok(token),
-        Err(error) => match stale.filter(Token::valid) {
-            Some(stale) => {
-                tracing::debug!(
-                    "refreshing a token failed; the current one serves until it expires"
-                );
-                Ok(stale.retry_later())
-            }
-            None => Err(error),
-        },
+    let cached = || flight.current(Token::valid, Token::clone).ok();
+    let stale = cached();
+    // With a token to fall back on, a hanging token endpoint costs a call little: at most
+    // `REFRESH_PATIENCE`, and half of what the token has left, so that it is still good after.
+    let budget = match &stale {
+        Some((token, _)) => deadline
+            .remaining()
+            .map(|left| left.min(REFRESH_PATIENCE).min(token.left() / 2)),
+        None => deadline.remaining(),
+    };
+    let error = match deadline.within(budget, obtain).await {
+        Ok(token) => return Ok(token),
+        Err(error) => error,
+    };
+    match (stale, cached()) {
+        (Some((stale, generation)), Some((_, still))) if generation == still => {
+            tracing::debug!("refreshing a token failed; the current one serves until it expires");
+            Ok(stale.retry_later())
+        }
+        _ => Err(error),
     }
 }
 
@@ -286,7 +336,7 @@ impl Attached {
     pub(crate) fn header(&self) -> Option<(HeaderName, &HeaderValue)> {
         let (name, value) = match self {
             Self::AppToken(value, _) => (X_APP_TOKEN, value),
-            Self::Player(value, _) | Self::Bearer(value) => (reqwest::header::AUTHORIZATION, value),
+            Self::Player(value, _) | Self::Bearer(value) => (http::header::AUTHORIZATION, value),
             Self::ApiKey(value) => (X_API_KEY, value),
             Self::Nothing => return None,
         };
@@ -443,26 +493,13 @@ impl Identity {
         attach: Attach,
         deadline: &Deadline,
     ) -> Result<Attached> {
-        let flight = &self.app_token;
-        let result = match flight.current(Token::fresh, |token| token.headers.plain.clone()) {
-            Ok(found) => Ok(found),
-            Err(seen) => {
-                let stale = flight
-                    .current(Token::valid, Token::clone)
-                    .ok()
-                    .map(|(t, _)| t);
-                // Boxed: the mint is a whole request, and every call's future would otherwise
-                // carry room for it. Bounded by the call's deadline: a waiter gives up on a
-                // mint that takes longer than its call may.
-                let run = flight.run(seen, usable, || renewed(stale, self.mint(transport)));
-                match Box::pin(deadline.bound(async { Ok(run.await) })).await {
-                    Ok((result, generation)) => {
-                        result.map(|token| (token.headers.plain, generation))
-                    }
-                    Err(timeout) => Err(Arc::new(timeout)),
-                }
-            }
-        };
+        let result = obtain(
+            &self.app_token,
+            deadline,
+            |token| &token.headers.plain,
+            || self.mint(transport),
+        )
+        .await;
         match result {
             Ok((header, generation)) => Ok(Attached::AppToken(header, generation)),
             Err(_) if attach == Attach::Function(Some(Auth::Public)) => Ok(Attached::Nothing),
@@ -488,27 +525,13 @@ impl Identity {
                 "the client has no player credentials",
             ))));
         };
-        match token.current(Token::fresh, |token| token.headers.bearer.clone()) {
-            Ok(found) => Ok(found),
-            Err(seen) => {
-                let stale = token
-                    .current(Token::valid, Token::clone)
-                    .ok()
-                    .map(|(t, _)| t);
-                let run = token.run(seen, usable, || {
-                    renewed(
-                        stale,
-                        self.sign_in_player(transport, device_secret, display_name.as_deref()),
-                    )
-                });
-                match Box::pin(deadline.bound(async { Ok(run.await) })).await {
-                    Ok((result, generation)) => {
-                        result.map(|token| (token.headers.bearer, generation))
-                    }
-                    Err(timeout) => Err(Arc::new(timeout)),
-                }
-            }
-        }
+        obtain(
+            token,
+            deadline,
+            |token| &token.headers.bearer,
+            || self.sign_in_player(transport, device_secret, display_name.as_deref()),
+        )
+        .await
     }
 
     /// `POST /api/token {"app": <guid>}` -> `{"data": {"token", "expiresIn"}}`.
@@ -550,7 +573,7 @@ impl Identity {
     /// A mint or sign-in request: no credential header, no recovery.
     async fn post(&self, transport: &Transport, url: &Url, body: Vec<u8>) -> Result<Reply> {
         let request = Request {
-            method: reqwest::Method::POST,
+            method: http::Method::POST,
             url,
             body: Some(bytes::Bytes::from(body)),
             timeout: self.timeout,

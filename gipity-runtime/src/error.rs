@@ -19,9 +19,20 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The request could not be sent or its response could not be read (connection refused or
-    /// reset, DNS, TLS). The URL is stripped from the source error.
+    /// reset, DNS, TLS, a request the browser refused). The error says no URL.
     #[error("request to the gipity api failed")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] TransportError),
+
+    /// The API answered with a redirect, which the client never follows: the request's
+    /// credentials would go with it. `status` is the redirect's status, natively; the browser
+    /// hides it from the page. (A `reqwest::Client` given to `ClientBuilder::http_client`,
+    /// natively, follows redirects if it was built to; see that method.)
+    #[error("the gipity api answered with a redirect{}, which is not followed", RedirectStatus(*status))]
+    #[non_exhaustive]
+    Redirected {
+        /// The HTTP status (`301`, `307`, ...), when the platform tells it.
+        status: Option<u16>,
+    },
 
     /// The call, or reading its response, took longer than the configured timeout.
     #[error("request timed out after {0:?}")]
@@ -236,6 +247,7 @@ impl Error {
             Self::Http { status, .. }
             | Self::Decode { status, .. }
             | Self::BodyTooLarge { status, .. } => Some(*status),
+            Self::Redirected { status } => *status,
             Self::LoginRequired(_) => Some(401),
             Self::ConsentRequired(_) => Some(403),
             Self::RateLimited { .. } => Some(429),
@@ -270,12 +282,45 @@ impl Error {
             message: message.into(),
         }
     }
+}
 
-    pub(crate) fn transport(error: reqwest::Error, timeout: Duration) -> Self {
-        if error.is_timeout() {
-            Self::Timeout(timeout)
-        } else {
-            Self::Transport(error.without_url())
+/// Why a request could not be sent or its response read, below HTTP: reqwest's error natively
+/// (its URL removed), the browser's error name in the browser. `Display` says what failed;
+/// [`source`](std::error::Error::source) goes on to the cause, where there is one.
+pub struct TransportError(Box<dyn std::error::Error + Send + Sync>);
+
+impl TransportError {
+    pub(crate) fn new(failure: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(failure))
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TransportError").field(&self.0).finish()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// ` (status 307)`, or nothing.
+struct RedirectStatus(Option<u16>);
+
+impl fmt::Display for RedirectStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(status) => write!(f, " (status {status})"),
+            None => Ok(()),
         }
     }
 }

@@ -9,6 +9,7 @@
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::Error;
+use crate::transport::Deadline;
 
 /// The result of one run, shared by everyone who waited for it.
 pub(crate) type Shared<T> = Result<T, Arc<Error>>;
@@ -73,17 +74,28 @@ impl<T: Clone> Flight<T> {
     /// Runs `work`, unless the result of another run can be shared: an error from a run that
     /// finished after the caller saw generation `seen`, or a value `usable` accepts (its second
     /// argument says whether that value's run finished after `seen`).
+    ///
+    /// With a `deadline`, waiting for another run gives up when it passes ([`Error::Timeout`]);
+    /// bounding `work` itself is `work`'s business, so that it can fall back on something
+    /// when it runs out of time.
     pub(crate) async fn run<F, Fut>(
         &self,
         seen: u64,
         usable: impl Fn(&T, bool) -> bool,
+        deadline: Option<&Deadline>,
         work: F,
     ) -> (Shared<T>, u64)
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let _gate = self.gate.lock().await;
+        let _gate = match deadline {
+            None => self.gate.lock().await,
+            Some(deadline) => match deadline.bound(async { Ok(self.gate.lock().await) }).await {
+                Ok(gate) => gate,
+                Err(timeout) => return (Err(Arc::new(timeout)), seen),
+            },
+        };
         {
             let slot = self.read();
             let newer = slot.generation != seen;

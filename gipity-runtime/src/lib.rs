@@ -109,7 +109,7 @@ pub use builder::{
 };
 pub use client::Client;
 pub use credentials::Credentials;
-pub use error::{CredentialKind, Error, Result, Setting};
+pub use error::{CredentialKind, Error, Result, Setting, TransportError};
 pub use function::RemoteFunction;
 pub use options::CallOptions;
 pub use platform::public::*;

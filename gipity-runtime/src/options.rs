@@ -1,10 +1,10 @@
-//! [`CallOptions`]: a timeout and a request id for one call, without changing a stub's
-//! signature.
+//! [`CallOptions`]: a timeout, a request id and whether to ask the auth handler, for one call,
+//! without changing a stub's signature.
 
 use std::cell::RefCell;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+use http::header::HeaderValue;
 
 use crate::error::{Error, Result};
 
@@ -21,6 +21,11 @@ const MAX_REQUEST_ID: usize = 200;
 /// or a stub's generated `FooArgs { .. }.call_with(&client, &options)`), or to every call made
 /// inside a future with [`CallOptions::scope`] (for free stubs and trait methods). Options given
 /// to the call win over scoped ones, field by field.
+///
+/// A request id names one call, so a scoped one goes to the first call made in the scope that
+/// has none of its own; a later such call fails with [`Error::InvalidRequest`] before sending
+/// (two calls under one id would look like one call sent twice to a function that
+/// deduplicates). A scoped timeout applies to every call in the scope.
 ///
 /// ```no_run
 /// # async fn demo(client: gipity_runtime::Client) -> gipity_runtime::Result<()> {
@@ -39,6 +44,10 @@ const MAX_REQUEST_ID: usize = 200;
 pub struct CallOptions {
     timeout: Option<Duration>,
     request_id: Option<String>,
+    /// `Some(false)`: the call does not ask the client's auth handler.
+    ask_auth_handler: Option<bool>,
+    /// Scoped options only: a call of the scope took the request id.
+    request_id_taken: bool,
 }
 
 impl CallOptions {
@@ -48,6 +57,8 @@ impl CallOptions {
         Self {
             timeout: None,
             request_id: None,
+            ask_auth_handler: None,
+            request_id_taken: false,
         }
     }
 
@@ -66,6 +77,23 @@ impl CallOptions {
         self
     }
 
+    /// Whether the call may ask the client's auth handler (the default) when it meets a
+    /// login or consent challenge. With `false` the call fails with the challenge
+    /// ([`Error::LoginRequired`], [`Error::ConsentRequired`]) instead: for background calls that
+    /// must never open a sign-in, and for calls an auth handler makes from a task of its own
+    /// (which the client cannot tell from any other call, so it would wait for the handler).
+    #[must_use]
+    pub const fn ask_auth_handler(mut self, ask: bool) -> Self {
+        self.ask_auth_handler = Some(ask);
+        self
+    }
+
+    /// Whether the call may ask the auth handler, if set.
+    #[must_use]
+    pub const fn ask_auth_handler_value(&self) -> Option<bool> {
+        self.ask_auth_handler
+    }
+
     /// The timeout set, if any.
     #[must_use]
     pub const fn timeout_value(&self) -> Option<Duration> {
@@ -78,19 +106,36 @@ impl CallOptions {
         self.request_id.as_deref()
     }
 
-    /// These options, completed field by field with the scoped ones, and checked.
+    /// These options, completed field by field with the scoped ones, and checked. A call that
+    /// takes the scope's request id uses it up.
     pub(crate) fn effective(&self) -> Result<Effective> {
-        let (timeout, request_id) = SCOPED.with(|scoped| {
-            let scoped = scoped.borrow();
-            let scoped = scoped.as_ref();
-            (
-                self.timeout.or_else(|| scoped.and_then(|s| s.timeout)),
-                self.request_id
-                    .as_deref()
-                    .or_else(|| scoped.and_then(|s| s.request_id.as_deref()))
-                    .map(request_id_header)
-                    .transpose(),
-            )
+        let (timeout, ask_auth_handler, request_id) = SCOPED.with(|scoped| {
+            let mut scoped = scoped.borrow_mut();
+            let scoped = scoped.as_mut();
+            let timeout = self
+                .timeout
+                .or_else(|| scoped.as_ref().and_then(|s| s.timeout));
+            let ask_auth_handler = self
+                .ask_auth_handler
+                .or_else(|| scoped.as_ref().and_then(|s| s.ask_auth_handler))
+                .unwrap_or(true);
+            let request_id = match (&self.request_id, scoped) {
+                (Some(id), _) => request_id_header(id).map(Some),
+                (None, Some(scoped)) if scoped.request_id_taken => Err(Error::InvalidRequest(
+                    "the request id of this `CallOptions::scope` was taken by an earlier call; \
+                     a request id names one call, so give this call its own"
+                        .into(),
+                )),
+                (None, Some(scoped)) => match scoped.request_id.take() {
+                    Some(id) => {
+                        scoped.request_id_taken = true;
+                        request_id_header(&id).map(Some)
+                    }
+                    None => Ok(None),
+                },
+                (None, None) => Ok(None),
+            };
+            (timeout, ask_auth_handler, request_id)
         });
         let request_id = match request_id? {
             Some(id) => id,
@@ -98,6 +143,7 @@ impl CallOptions {
         };
         Ok(Effective {
             timeout,
+            ask_auth_handler,
             request_id,
         })
     }
@@ -106,13 +152,14 @@ impl CallOptions {
 /// Options as one call applies them.
 pub(crate) struct Effective {
     pub(crate) timeout: Option<Duration>,
+    pub(crate) ask_auth_handler: bool,
     /// The given request id, or one made for this call: every send of the call carries it.
     pub(crate) request_id: HeaderValue,
 }
 
 /// A request id for a call that was given none: 32 hexadecimal digits, random enough that two
 /// calls, of this process or another, do not share one.
-fn generated_request_id() -> HeaderValue {
+pub(crate) fn generated_request_id() -> HeaderValue {
     let id = format!(
         "{:016x}{:016x}",
         crate::platform::random_u64(),

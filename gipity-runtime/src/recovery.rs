@@ -18,7 +18,7 @@
 //! sends at most five requests (the first, one after a refresh, one after a completed sign-in,
 //! one after a completed consent, one after a wait).
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -144,6 +144,10 @@ pub(crate) struct Exchange<'a> {
     pub(crate) permissions: Permissions,
     /// Whether to send again after the auth handler completes a challenge.
     pub(crate) resend_after_auth: bool,
+    /// Whether the call may ask the auth handler ([`CallOptions::ask_auth_handler`]).
+    ///
+    /// [`CallOptions::ask_auth_handler`]: crate::CallOptions::ask_auth_handler
+    pub(crate) ask_auth_handler: bool,
     /// When the whole call must be done by.
     pub(crate) deadline: Deadline,
 }
@@ -213,7 +217,7 @@ impl Recovery {
                 retry_after: reply.retry_after,
             };
             let can = Abilities {
-                handler: self.handler.is_some(),
+                handler: self.handler.is_some() && exchange.ask_auth_handler,
                 renewable: matches!(credential, Attached::AppToken(..) | Attached::Player(..)),
                 max_retry_after: self.max_retry_after,
             };
@@ -283,7 +287,7 @@ impl Recovery {
         let me = self.id();
         // A call from inside this client's handler: the gate is held by the interaction that
         // runs the handler, so asking again would wait for itself.
-        if HANDLING.with(Cell::get) == Some(me) {
+        if HANDLING.with(|handling| handling.borrow().contains(&me)) {
             return AuthOutcome::InHandler;
         }
         let seen = self.gate.generation();
@@ -292,6 +296,7 @@ impl Recovery {
             .run(
                 seen,
                 |_, newer| newer,
+                None,
                 || async {
                     Ok(InHandler {
                         recovery: me,
@@ -311,12 +316,19 @@ impl Recovery {
 }
 
 thread_local! {
-    /// The recovery whose auth handler is being polled on this thread, if any.
-    static HANDLING: Cell<Option<usize>> = const { Cell::new(None) };
+    /// The recoveries whose auth handlers are being polled on this thread, innermost last: a
+    /// handler of one client may call another client, whose handler calls the first.
+    static HANDLING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The handler's future, marking [`HANDLING`] while it is polled (so that calls the handler
 /// makes through the same client know), and restoring it after, even on a panic.
+///
+/// What the handler's future polls is the handler's: its calls, directly or through `join!`
+/// and `select!`. A task it spawns is polled elsewhere, and its calls are like any other
+/// (which is why [`CallOptions::ask_auth_handler`] exists).
+///
+/// [`CallOptions::ask_auth_handler`]: crate::CallOptions::ask_auth_handler
 struct InHandler {
     recovery: usize,
     future: BoxFuture<'static, AuthOutcome>,
@@ -326,13 +338,18 @@ impl Future for InHandler {
     type Output = AuthOutcome;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<AuthOutcome> {
-        struct Restore(Option<usize>);
+        struct Restore(usize);
         impl Drop for Restore {
             fn drop(&mut self) {
-                HANDLING.with(|handling| handling.set(self.0));
+                HANDLING.with(|handling| handling.borrow_mut().truncate(self.0));
             }
         }
-        let _restore = Restore(HANDLING.with(|handling| handling.replace(Some(self.recovery))));
+        let depth = HANDLING.with(|handling| {
+            let mut handling = handling.borrow_mut();
+            handling.push(self.recovery);
+            handling.len() - 1
+        });
+        let _restore = Restore(depth);
         self.future.as_mut().poll(cx)
     }
 }

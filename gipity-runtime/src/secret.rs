@@ -28,16 +28,16 @@ impl fmt::Debug for Secret {
 }
 
 /// A `reqwest` header value marked sensitive, so that `reqwest` and `http` redact it too.
-pub(crate) fn header_value(secret: &Secret) -> Option<reqwest::header::HeaderValue> {
-    let mut value = reqwest::header::HeaderValue::from_str(secret.expose()).ok()?;
+pub(crate) fn header_value(secret: &Secret) -> Option<http::header::HeaderValue> {
+    let mut value = http::header::HeaderValue::from_str(secret.expose()).ok()?;
     value.set_sensitive(true);
     Some(value)
 }
 
 /// `Bearer <token>` as a sensitive header value.
-pub(crate) fn bearer_value(secret: &Secret) -> Option<reqwest::header::HeaderValue> {
+pub(crate) fn bearer_value(secret: &Secret) -> Option<http::header::HeaderValue> {
     let mut value =
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {}", secret.expose())).ok()?;
+        http::header::HeaderValue::from_str(&format!("Bearer {}", secret.expose())).ok()?;
     value.set_sensitive(true);
     Some(value)
 }
@@ -48,9 +48,9 @@ pub(crate) fn bearer_value(secret: &Secret) -> Option<reqwest::header::HeaderVal
 #[derive(Clone, Default)]
 pub(crate) struct Headers {
     /// The secret as it is (`X-App-Token`, `X-Api-Key`).
-    pub(crate) plain: Option<reqwest::header::HeaderValue>,
+    pub(crate) plain: Option<http::header::HeaderValue>,
     /// `Bearer <secret>` (`Authorization`).
-    pub(crate) bearer: Option<reqwest::header::HeaderValue>,
+    pub(crate) bearer: Option<http::header::HeaderValue>,
 }
 
 impl Headers {

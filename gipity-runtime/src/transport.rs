@@ -5,18 +5,19 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderName, HeaderValue};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::platform::http;
+use crate::platform::http::{self as platform_http, HttpClient};
 use crate::platform::{self, SessionStore};
 use crate::wire::Reply;
 
-/// How a client talks HTTP: its `reqwest::Client`, the timeout that client enforces by itself
-/// (if known), the body limit, and the session's cookie store for session clients.
+/// How a client talks HTTP: its HTTP client (a `reqwest::Client` natively, `fetch` in the
+/// browser), the timeout that client enforces by itself (if known), the body limit, and the
+/// session's cookie store for session clients.
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: HttpClient,
     http_timeout: Option<Duration>,
     max_response_bytes: u64,
     session: Option<SessionStore>,
@@ -27,7 +28,8 @@ pub(crate) struct Transport {
 /// spends with the user does not count ([`extend`](Self::extend)).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline {
-    at: web_time::Instant,
+    /// `None`: further than the clock can say (a timeout of `Duration::MAX`), that is never.
+    at: Option<web_time::Instant>,
     total: Duration,
 }
 
@@ -38,9 +40,8 @@ const SLACK: Duration = Duration::from_millis(1);
 impl Deadline {
     /// `total` from now.
     pub(crate) fn after(total: Duration) -> Self {
-        let now = web_time::Instant::now();
         Self {
-            at: now.checked_add(total).unwrap_or(now),
+            at: web_time::Instant::now().checked_add(total),
             total,
         }
     }
@@ -52,27 +53,43 @@ impl Deadline {
 
     /// What is left, or `None` once the deadline has passed.
     pub(crate) fn remaining(&self) -> Option<Duration> {
-        self.at
-            .checked_duration_since(web_time::Instant::now())
-            .filter(|left| !left.is_zero())
+        match self.at {
+            Some(at) => at
+                .checked_duration_since(web_time::Instant::now())
+                .filter(|left| !left.is_zero()),
+            None => Some(Duration::MAX),
+        }
     }
 
     /// The limit of one send of `timeout`: `None` (the whole timeout) while about that much is
     /// left, else what is left.
     pub(crate) fn limit(&self, timeout: Duration) -> Option<Duration> {
         let left = self.remaining().unwrap_or(Duration::ZERO);
-        (left + SLACK < timeout).then_some(left)
+        (left.saturating_add(SLACK) < timeout).then_some(left)
     }
 
     /// Moves the deadline `by` later (the time an auth handler spent with the user).
     pub(crate) fn extend(&mut self, by: Duration) {
-        self.at = self.at.checked_add(by).unwrap_or(self.at);
+        self.at = self.at.and_then(|at| at.checked_add(by));
     }
 
     /// `future`, or [`Error::Timeout`] once the deadline passes.
     pub(crate) async fn bound<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
-        let left = self.remaining().ok_or(Error::Timeout(self.total))?;
-        platform::timeout(left, future)
+        self.within(self.remaining(), future).await
+    }
+
+    /// `future` within `budget` (`None`: the deadline has passed), or [`Error::Timeout`]; a
+    /// deadline that never comes bounds nothing.
+    pub(crate) async fn within<T>(
+        &self,
+        budget: Option<Duration>,
+        future: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let budget = budget.ok_or(Error::Timeout(self.total))?;
+        if self.at.is_none() && budget == Duration::MAX {
+            return future.await;
+        }
+        platform::timeout(budget, future)
             .await
             .unwrap_or(Err(Error::Timeout(self.total)))
     }
@@ -80,7 +97,7 @@ impl Deadline {
 
 /// One request: where, what, and how long it may take.
 pub(crate) struct Request<'a> {
-    pub(crate) method: reqwest::Method,
+    pub(crate) method: http::Method,
     pub(crate) url: &'a Url,
     pub(crate) body: Option<bytes::Bytes>,
     /// The call's timeout: the limit of a send unless its deadline is nearer, and what
@@ -98,7 +115,7 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static(gipity_shared::header::
 
 impl Transport {
     pub(crate) fn new(
-        http: reqwest::Client,
+        http: HttpClient,
         http_timeout: Option<Duration>,
         max_response_bytes: u64,
         session: Option<SessionStore>,
@@ -117,66 +134,51 @@ impl Transport {
     }
 
     /// Sends `request` with `credential` (a header name and its sensitive value) and reads the
-    /// response, within `limit` if one is given (else the request's timeout).
+    /// response, within `limit` if one is given (else the request's timeout). A redirect is
+    /// [`Error::Redirected`]: it is never followed, and it is not an answer of the API.
     pub(crate) async fn send(
         &self,
         request: &Request<'_>,
         credential: Option<(HeaderName, &HeaderValue)>,
         limit: Option<Duration>,
     ) -> Result<Reply> {
-        let response = self
-            .start(request, credential, limit)
-            .await
-            .map_err(|error| Error::transport(error, request.timeout))?;
-        let status = response.status().as_u16();
-        http::store_cookies(self.session(), &response, request.url);
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body =
-            http::read_body(response, status, self.max_response_bytes, request.timeout).await?;
+        let limit = limit.unwrap_or(request.timeout);
+        let outgoing = platform_http::Outgoing {
+            method: &request.method,
+            url: request.url,
+            headers: headers(request, credential),
+            body: request.body.as_ref(),
+            limit: (self.http_timeout != Some(limit)).then_some(limit),
+            timeout: request.timeout,
+            max_body: self.max_response_bytes,
+        };
+        let incoming = platform_http::exchange(&self.http, outgoing, self.session()).await?;
+        if (300..400).contains(&incoming.status) {
+            return Err(Error::Redirected {
+                status: Some(incoming.status),
+            });
+        }
         Ok(Reply {
-            status,
-            retry_after,
-            body,
+            status: incoming.status,
+            retry_after: incoming.retry_after,
+            body: incoming.body,
         })
     }
+}
 
-    /// Builds the request and starts sending it. A plain `fn`, so that the request being built
-    /// is not part of the future of the call.
-    fn start(
-        &self,
-        request: &Request<'_>,
-        credential: Option<(HeaderName, &HeaderValue)>,
-        limit: Option<Duration>,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
-        // The request is assembled in place rather than through `RequestBuilder`, whose methods
-        // each move the whole request and convert their arguments.
-        let mut http_request = reqwest::Request::new(request.method.clone(), request.url.clone());
-        let limit = limit.unwrap_or(request.timeout);
-        if self.http_timeout != Some(limit) {
-            *http_request.timeout_mut() = Some(limit);
-        }
-        if let Some(body) = &request.body {
-            *http_request.body_mut() = Some(body.clone().into());
-        }
-        let headers = http_request.headers_mut();
-        // Ours and the client's defaults (`User-Agent`) in one allocation, rather than a map
-        // that fills up and is rehashed as reqwest adds the last of them.
-        headers.reserve(8);
-        headers.insert(reqwest::header::ACCEPT, APPLICATION_JSON);
-        if request.body.is_some() {
-            headers.insert(reqwest::header::CONTENT_TYPE, APPLICATION_JSON);
-        }
-        if let Some((name, value)) = credential {
-            headers.insert(name, value.clone());
-        }
-        if let Some(id) = request.request_id {
-            headers.insert(X_REQUEST_ID, id.clone());
-        }
-        http::execute(&self.http, http_request, self.session())
+/// The headers of `request`: ours, in one allocation with room for the HTTP client's defaults
+/// (`User-Agent`), rather than a map that fills up and is rehashed as they are added.
+fn headers(request: &Request<'_>, credential: Option<(HeaderName, &HeaderValue)>) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(8);
+    headers.insert(ACCEPT, APPLICATION_JSON);
+    if request.body.is_some() {
+        headers.insert(CONTENT_TYPE, APPLICATION_JSON);
     }
+    if let Some((name, value)) = credential {
+        headers.insert(name, value.clone());
+    }
+    if let Some(id) = request.request_id {
+        headers.insert(X_REQUEST_ID, id.clone());
+    }
+    headers
 }

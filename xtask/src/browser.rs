@@ -17,6 +17,9 @@ use crate::{cargo, run, target_dir, workspace_root};
 
 /// The emulator binary's address; the suite has it compiled in (`GIPITY_TEST_API`).
 const API: &str = "127.0.0.1:8787";
+/// A second emulator, another origin: where the suite's redirects point, which must receive
+/// nothing (`GIPITY_TEST_ELSEWHERE`).
+const ELSEWHERE: &str = "127.0.0.1:8788";
 /// The test page's address. Pinned: the emulator checks the exact `Origin`, and the page and
 /// the API must share a host name for the `SameSite=Lax` session cookie.
 const PAGE: &str = "127.0.0.1:8000";
@@ -34,6 +37,14 @@ pub fn suite() -> Result<(), String> {
         "gipity-emulator",
         Command::new(&emulator).args(["--port", &port, "--test-controls"]),
         addr,
+    )?;
+    let elsewhere: SocketAddr = ELSEWHERE
+        .parse()
+        .map_err(|e| format!("bad address {ELSEWHERE}: {e}"))?;
+    let _elsewhere = Background::start(
+        "gipity-emulator (the other origin)",
+        Command::new(&emulator).args(["--port", &elsewhere.port().to_string(), "--test-controls"]),
+        elsewhere,
     )?;
     run(
         "browser tests (wasm32, headless Chromium)",
@@ -56,7 +67,8 @@ pub fn suite() -> Result<(), String> {
         // which severs `window.opener` in a cross-origin popup, as it would on any app page
         // with that header: the popup flow needs `same-origin-allow-popups` or no COOP.
         .env("WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION", "1")
-        .env("GIPITY_TEST_API", format!("http://{API}")),
+        .env("GIPITY_TEST_API", format!("http://{API}"))
+        .env("GIPITY_TEST_ELSEWHERE", format!("http://{ELSEWHERE}")),
     )
 }
 

@@ -160,11 +160,18 @@ fn forget_packaged_builds() -> Result<(), String> {
         } else {
             std::fs::remove_file(path)
         };
-        removed.map_err(|error| format!("{}: {error}", path.display()))
+        match removed {
+            // Gone already (another build removed it): nothing to forget.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other.map_err(|error| format!("{}: {error}", path.display())),
+        }
     };
-    let cargo_home = env::var_os("CARGO_HOME")
+    let set = |name: &str| env::var_os(name).filter(|value| !value.is_empty());
+    let cargo_home = set("CARGO_HOME")
         .map(PathBuf::from)
-        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+        .or_else(|| set("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .filter(|home| home.is_absolute());
+    // `cargo package` verifies with the dev profile, whose folder is `debug`.
     let mut dirs: Vec<PathBuf> = ["deps", ".fingerprint", "build"]
         .iter()
         .map(|dir| target_dir().join("debug").join(dir))

@@ -11,11 +11,24 @@
 //!   browser itself on `wasm32`, where `CookieJar` has no values), `seed_session` to put given cookies there, `execute` to send a
 //!   request with them, `store_cookies` to keep what a response sets;
 //! - `read_body`: reading a response body within a limit;
+//! - `native_only!`: a method that exists on native targets only;
 //! - `ambient_slot!`: a process-wide slot (a `static` natively, a thread-local in the browser,
 //!   whose values are not `Send`).
 //!
 //! Public items that exist on one target only are re-exported from the crate root through
 //! [`public`], with a `doc(cfg)` badge.
+
+/// A method for native targets only, with its `doc(cfg)` badge (for the impl blocks outside
+/// `platform`, which name no target).
+macro_rules! native_only {
+    ($(#[$meta:meta])* $vis:vis fn $($rest:tt)*) => {
+        $(#[$meta])*
+        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg_attr(docsrs, doc(cfg(not(target_arch = "wasm32"))))]
+        $vis fn $($rest)*
+    };
+}
+pub(crate) use native_only;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;

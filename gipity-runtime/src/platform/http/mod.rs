@@ -1,9 +1,21 @@
-//! The HTTP side of each platform: the client a builder makes, sending a request with the
-//! session's cookies, keeping the cookies a response sets, and reading a body within a limit.
-//! Apart from the rest of `platform`, so that what knows nothing of HTTP (and of [`Error`])
-//! can be used by every module.
+//! The HTTP side of each platform: the client a builder makes, and one exchange with it (the
+//! request out with the session's cookies, the cookies a response sets kept, the body read
+//! within a limit). Apart from the rest of `platform`, so that what knows nothing of HTTP (and
+//! of [`Error`]) can be used by every module.
+//!
+//! Natively that is reqwest over hyper. In the browser it is the page's own `fetch`, called
+//! directly: with `redirect: "manual"` (a redirect is never followed, so credential headers
+//! never reach another origin), an `AbortController` (a call that times out or is dropped
+//! stops its request), and the body read from its stream chunk by chunk (a body over the limit
+//! is cancelled at the limit, never buffered whole).
 //!
 //! [`Error`]: crate::Error
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use url::Url;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
@@ -14,3 +26,33 @@ pub(crate) use native::*;
 mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use wasm::*;
+
+/// One request, as the platform sends it.
+pub(crate) struct Outgoing<'a> {
+    pub(crate) method: &'a http::Method,
+    pub(crate) url: &'a Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<&'a Bytes>,
+    /// How long the whole exchange (the body included) may take; `None` when the HTTP client
+    /// enforces that limit by itself.
+    pub(crate) limit: Option<Duration>,
+    /// The timeout [`Error::Timeout`](crate::Error::Timeout) reports when the limit is hit.
+    pub(crate) timeout: Duration,
+    /// The most body bytes read.
+    pub(crate) max_body: u64,
+}
+
+/// One response, read in full.
+pub(crate) struct Incoming {
+    pub(crate) status: u16,
+    /// `Retry-After` in seconds, as sent.
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) body: Bytes,
+}
+
+/// `Retry-After` as delay-seconds (the only form the platform sends).
+fn retry_after(value: Option<&str>) -> Option<Duration> {
+    value
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}

@@ -1,13 +1,26 @@
 //! HTTP on native targets: reqwest over hyper, with the session's cookie jar.
 
-use std::future::Future;
 use std::time::Duration;
 
+use http::header::{COOKIE, HeaderValue, RETRY_AFTER, SET_COOKIE};
 use url::Url;
 
-use crate::error::{Error, Result, Setting};
+use super::{Incoming, Outgoing, retry_after};
+use crate::error::{Error, Result, Setting, TransportError};
 use crate::platform::SessionStore;
 use crate::secret::Secret;
+
+/// The HTTP client of native targets.
+pub(crate) type HttpClient = reqwest::Client;
+
+/// reqwest's error as the crate's: a timeout is [`Error::Timeout`] of `timeout`.
+fn transport(error: reqwest::Error, timeout: Duration) -> Error {
+    if error.is_timeout() {
+        Error::Timeout(timeout)
+    } else {
+        Error::Transport(TransportError::new(error.without_url()))
+    }
+}
 
 /// The HTTP client a builder makes when the app brings none: no redirects (a credential header
 /// must never be replayed to another host), no cookie store (the runtime scopes cookies itself),
@@ -19,7 +32,7 @@ use crate::secret::Secret;
 pub(crate) fn default_http_client(
     timeout: Duration,
     loopback: bool,
-) -> Result<(reqwest::Client, Option<Duration>)> {
+) -> Result<(HttpClient, Option<Duration>)> {
     let builder = reqwest::Client::builder();
     let builder = if loopback {
         builder.no_proxy()
@@ -49,21 +62,52 @@ pub(crate) fn seed_session(store: &SessionStore, cookies: &Secret, base: &Url) -
     Ok(())
 }
 
-/// Starts sending `request`, with the session's cookies for its URL when there is a session.
-/// A plain `fn`, so that the request being built is not part of the future of the call.
-pub(crate) fn execute(
-    http: &reqwest::Client,
-    mut request: reqwest::Request,
+/// Sends `outgoing`, with the session's cookies for its URL when there is a session, keeps the
+/// cookies the response sets, and reads the body within its limit.
+pub(crate) async fn exchange(
+    http: &HttpClient,
+    outgoing: Outgoing<'_>,
+    session: Option<&SessionStore>,
+) -> Result<Incoming> {
+    let (timeout, max_body, url) = (outgoing.timeout, outgoing.max_body, outgoing.url);
+    let response = start(http, outgoing, session)
+        .await
+        .map_err(|error| transport(error, timeout))?;
+    let status = response.status().as_u16();
+    store_cookies(session, &response, url);
+    let retry_after = retry_after(
+        response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok()),
+    );
+    let body = read_body(response, status, max_body, timeout).await?;
+    Ok(Incoming {
+        status,
+        retry_after,
+        body,
+    })
+}
+
+/// Builds the request and starts sending it. A plain `fn`, so that the request being built is
+/// not part of the future of the call.
+fn start(
+    http: &HttpClient,
+    outgoing: Outgoing<'_>,
     session: Option<&SessionStore>,
 ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
+    let mut request = reqwest::Request::new(outgoing.method.clone(), outgoing.url.clone());
+    *request.timeout_mut() = outgoing.limit;
+    if let Some(body) = outgoing.body {
+        *request.body_mut() = Some(body.clone().into());
+    }
+    *request.headers_mut() = outgoing.headers;
     if let Some(jar) = session
         && let Some(cookies) = jar.cookie_header(request.url())
-        && let Ok(mut cookies) = reqwest::header::HeaderValue::from_str(&cookies)
+        && let Ok(mut cookies) = HeaderValue::from_str(&cookies)
     {
         cookies.set_sensitive(true);
-        request
-            .headers_mut()
-            .insert(reqwest::header::COOKIE, cookies);
+        request.headers_mut().insert(COOKIE, cookies);
     }
     http.execute(request)
 }
@@ -71,17 +115,13 @@ pub(crate) fn execute(
 /// Keeps the cookies `response` sets, for a session client. Storing takes the jar's write
 /// lock, which concurrent calls reading it would queue behind: only a response that sets
 /// cookies takes it.
-pub(crate) fn store_cookies(
-    session: Option<&SessionStore>,
-    response: &reqwest::Response,
-    url: &Url,
-) {
+fn store_cookies(session: Option<&SessionStore>, response: &reqwest::Response, url: &Url) {
     if let Some(jar) = session
-        && response.headers().contains_key(reqwest::header::SET_COOKIE)
+        && response.headers().contains_key(SET_COOKIE)
     {
         let now = std::time::SystemTime::now();
         let mut cookies = jar.write();
-        for set_cookie in response.headers().get_all(reqwest::header::SET_COOKIE) {
+        for set_cookie in response.headers().get_all(SET_COOKIE) {
             if let Ok(set_cookie) = set_cookie.to_str() {
                 cookies.set(set_cookie, url, now);
             }
@@ -94,24 +134,19 @@ const PREALLOCATE_AT_MOST: u64 = 1024 * 1024;
 
 /// Reads the body, stopping as soon as it crosses `limit` (a hostile or broken server cannot
 /// make the client buffer more than that).
-pub(crate) async fn read_body(
+async fn read_body(
     mut response: reqwest::Response,
     status: u16,
     limit: u64,
     timeout: Duration,
 ) -> Result<bytes::Bytes> {
     let too_large = || Error::BodyTooLarge { status, limit };
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit)
-    {
+    let declared = response.content_length();
+    if declared.is_some_and(|length| length > limit) {
         return Err(too_large());
     }
     // The declared length sizes the buffer, up to a point: the header is the server's word.
-    let declared = response
-        .content_length()
-        .unwrap_or(0)
-        .min(PREALLOCATE_AT_MOST);
+    let declared = declared.unwrap_or(0).min(PREALLOCATE_AT_MOST);
     // A body that arrives in one chunk (the usual small JSON reply) is kept as it is; only a
     // body in several chunks is copied into one buffer.
     let mut single: Option<bytes::Bytes> = None;
@@ -120,7 +155,7 @@ pub(crate) async fn read_body(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|error| Error::transport(error, timeout))?
+        .map_err(|error| transport(error, timeout))?
     {
         received += chunk.len() as u64;
         if received > limit {

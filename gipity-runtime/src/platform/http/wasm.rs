@@ -1,26 +1,76 @@
-//! HTTP in the browser: `fetch`, whose cookies are the browser's.
+//! HTTP in the browser: the page's own `fetch`, whose cookies are the browser's.
 
-use std::future::Future;
+use std::fmt;
 use std::time::Duration;
 
+use bytes::Bytes;
 use url::Url;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
-use crate::error::{Error, Result, Setting};
-use crate::platform::SessionStore;
+use super::{Incoming, Outgoing, retry_after};
+use crate::error::{Error, Result, Setting, TransportError};
+use crate::platform::{self, SessionStore};
 use crate::secret::Secret;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, of windows and workers alike.
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_request(input: &web_sys::Request) -> js_sys::Promise;
+}
+
+/// The HTTP client of the browser: `fetch` itself, which needs no state.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct HttpClient;
+
+/// Why an exchange failed below HTTP, as far as the browser says: the name of the JavaScript
+/// error (`TypeError` for a network failure or a refused CORS check). Its message is not kept:
+/// a browser may put the URL in it.
+struct Failure {
+    what: &'static str,
+    name: Option<String>,
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Failure")
+            .field("what", &self.what)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{} ({name})", self.what),
+            None => f.write_str(self.what),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// A JavaScript exception of `what`, as the crate's error.
+fn failed(what: &'static str) -> impl FnOnce(JsValue) -> Error {
+    move |error| {
+        let name = error
+            .dyn_ref::<js_sys::Error>()
+            .map(|error| String::from(error.name()));
+        Error::Transport(TransportError::new(Failure { what, name }))
+    }
+}
+
 /// The HTTP client a builder makes: the browser's `fetch`, which enforces no timeout of its
-/// own (each request carries one).
-/// The browser's proxy settings are its own; `loopback` changes nothing here.
+/// own (each exchange carries one). The browser's proxy settings are its own; `loopback`
+/// changes nothing here.
 pub(crate) fn default_http_client(
     _timeout: Duration,
     _loopback: bool,
-) -> Result<(reqwest::Client, Option<Duration>)> {
-    let http = reqwest::Client::builder().build().map_err(|error| {
-        tracing::error!(%error, "could not build the http client");
-        Error::config(Setting::HttpClient, "could not build the http client")
-    })?;
-    Ok((http, None))
+) -> Result<(HttpClient, Option<Duration>)> {
+    Ok((HttpClient, None))
 }
 
 /// The browser holds the session cookie (it is `HttpOnly`): a page cannot give one.
@@ -31,47 +81,129 @@ pub(crate) fn seed_session(_store: &SessionStore, _cookies: &Secret, _base: &Url
     ))
 }
 
-/// Starts sending `request` with `fetch`; a session client's requests carry
-/// `credentials: include`, so the browser adds the session cookie.
-pub(crate) fn execute(
-    http: &reqwest::Client,
-    request: reqwest::Request,
+/// Aborts the request when dropped: a call that times out, or whose future is dropped, stops
+/// its request and its body (after a complete exchange, aborting does nothing).
+struct Abort(web_sys::AbortController);
+
+impl Drop for Abort {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Sends `outgoing` with `fetch` (a session client's with `credentials: include`, so the
+/// browser adds the session cookie and keeps the ones the response sets), never following a
+/// redirect, and reads the body within its limit; all within the exchange's time limit.
+pub(crate) async fn exchange(
+    _http: &HttpClient,
+    outgoing: Outgoing<'_>,
     session: Option<&SessionStore>,
-) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
-    let mut builder = reqwest::RequestBuilder::from_parts(http.clone(), request);
-    if session.is_some() {
-        builder = builder.fetch_credentials_include();
-    }
-    builder.send()
-}
-
-/// The browser stores the cookies a response sets.
-pub(crate) fn store_cookies(
-    _session: Option<&SessionStore>,
-    _response: &reqwest::Response,
-    _url: &Url,
-) {
-}
-
-/// Reads the body, refusing one whose `Content-Length` is over `limit`, or that turns out to be.
-pub(crate) async fn read_body(
-    response: reqwest::Response,
-    status: u16,
-    limit: u64,
-    timeout: Duration,
-) -> Result<bytes::Bytes> {
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit)
-    {
-        return Err(Error::BodyTooLarge { status, limit });
-    }
-    let body = response
-        .bytes()
+) -> Result<Incoming> {
+    let timeout = outgoing.timeout;
+    let limit = outgoing.limit.unwrap_or(timeout);
+    let exchange = fetch(outgoing, session.is_some());
+    platform::timeout(limit, exchange)
         .await
-        .map_err(|error| Error::transport(error, timeout))?;
-    if body.len() as u64 > limit {
-        return Err(Error::BodyTooLarge { status, limit });
+        .unwrap_or(Err(Error::Timeout(timeout)))
+}
+
+async fn fetch(outgoing: Outgoing<'_>, include_credentials: bool) -> Result<Incoming> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(outgoing.method.as_str());
+    // `manual`: the browser answers a redirect with an opaque response and follows nothing.
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    if include_credentials {
+        init.set_credentials(web_sys::RequestCredentials::Include);
     }
-    Ok(body)
+    let headers = web_sys::Headers::new().map_err(failed("could not make the request headers"))?;
+    for (name, value) in &outgoing.headers {
+        let value = value.to_str().map_err(|_| {
+            Error::InvalidRequest(
+                "a header value is not visible ASCII, which fetch cannot send".into(),
+            )
+        })?;
+        headers
+            .append(name.as_str(), value)
+            .map_err(failed("the browser refused a request header"))?;
+    }
+    init.set_headers(&headers);
+    if let Some(body) = outgoing.body {
+        init.set_body(&js_sys::Uint8Array::from(&body[..]));
+    }
+    let controller =
+        web_sys::AbortController::new().map_err(failed("could not make an abort controller"))?;
+    init.set_signal(Some(&controller.signal()));
+    let abort = Abort(controller);
+    let request = web_sys::Request::new_with_str_and_init(outgoing.url.as_str(), &init)
+        .map_err(failed("the browser refused the request"))?;
+    let response: web_sys::Response = JsFuture::from(fetch_with_request(&request))
+        .await
+        .map_err(failed("the request failed"))?
+        .unchecked_into();
+    if response.type_() == web_sys::ResponseType::Opaqueredirect {
+        // The browser hides a redirect's status and location from the page.
+        return Err(Error::Redirected { status: None });
+    }
+    let status = response.status();
+    let headers = response.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let retry_after = retry_after(header("retry-after").as_deref());
+    let declared = header("content-length").and_then(|length| length.trim().parse::<u64>().ok());
+    let body = read_body(&response, status, declared, outgoing.max_body).await?;
+    drop(abort);
+    Ok(Incoming {
+        status,
+        retry_after,
+        body,
+    })
+}
+
+/// Reads the body from its stream, chunk by chunk, cancelling it as soon as it crosses `limit`
+/// (a declared length over the limit is refused before reading). The limit counts the bytes
+/// the page receives, after the browser has decoded any `Content-Encoding`.
+async fn read_body(
+    response: &web_sys::Response,
+    status: u16,
+    declared: Option<u64>,
+    limit: u64,
+) -> Result<Bytes> {
+    let too_large = || Error::BodyTooLarge { status, limit };
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let Some(stream) = response.body() else {
+        return Ok(Bytes::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let done = JsValue::from_str("done");
+    let value = JsValue::from_str("value");
+    let mut body: Vec<u8> = Vec::new();
+    loop {
+        let read = JsFuture::from(reader.read())
+            .await
+            .map_err(failed("reading the response failed"))?;
+        let finished = js_sys::Reflect::get(&read, &done)
+            .ok()
+            .and_then(|done| done.as_bool())
+            .unwrap_or(true);
+        if finished {
+            break;
+        }
+        let chunk: js_sys::Uint8Array = js_sys::Reflect::get(&read, &value)
+            .ok()
+            .and_then(|chunk| chunk.dyn_into().ok())
+            .ok_or_else(|| {
+                failed("the response stream gave something other than bytes")(JsValue::NULL)
+            })?;
+        let length = chunk.length() as usize;
+        if (body.len() + length) as u64 > limit {
+            // Cancelling tells the browser to stop receiving; the abort on drop ends the rest.
+            drop(reader.cancel());
+            return Err(too_large());
+        }
+        let start = body.len();
+        body.resize(start + length, 0);
+        chunk.copy_to(&mut body[start..]);
+    }
+    Ok(Bytes::from(body))
 }

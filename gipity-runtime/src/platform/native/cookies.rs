@@ -4,10 +4,14 @@
 //! at `DEBUG`) and every value is held as a [`Secret`].
 //!
 //! Rules (RFC 6265 section 5): a cookie without `Domain` goes back to its host only; with one,
-//! to that domain and its subdomains, and only if the answering host is within it; its path
-//! defaults to the directory of the URL that set it; `Max-Age` wins over `Expires`, and an
-//! expired cookie deletes the one it names; `Secure` cookies go over `https` only. A cookie is
-//! named by its name, domain and path: a new one replaces the old.
+//! to that domain and its subdomains, and only if the answering host is within it and the
+//! domain is not a top-level domain (the jar carries no public suffix list beyond that: a
+//! `Domain=co.uk` is kept, though it can only ever go back to the client's API host, the one
+//! host the jar is consulted for); its path defaults to the directory of the URL that set it
+//! (as does a `Path` without a leading `/`); `Max-Age` (digits, an optional `-`) wins over
+//! `Expires`, and an expired cookie deletes the one it names; `Secure` cookies go over `https`
+//! only. A cookie is named by its name, domain and path: a new one replaces the old. A full
+//! jar drops its expired cookies, then its oldest.
 
 use std::time::{Duration, SystemTime};
 
@@ -15,7 +19,7 @@ use url::Url;
 
 use crate::secret::Secret;
 
-/// The most cookies one jar holds; past that, the oldest go first.
+/// The most cookies one jar holds; past that, the expired go first, then the oldest.
 const MAX_COOKIES: usize = 64;
 /// The longest `name=value` kept, in bytes (browsers keep 4096).
 const MAX_COOKIE_BYTES: usize = 4096;
@@ -37,6 +41,12 @@ struct Cookie {
     expires: Option<SystemTime>,
 }
 
+impl Cookie {
+    fn expired(&self, now: SystemTime) -> bool {
+        self.expires.is_some_and(|expires| expires <= now)
+    }
+}
+
 impl Cookies {
     /// Stores the cookie of one `Set-Cookie` value that `url` answered with. Malformed or
     /// foreign cookies (a `Domain` the host is not within) are dropped.
@@ -50,8 +60,11 @@ impl Cookies {
         self.cookies.retain(|old| {
             !(old.name == cookie.name && old.domain == cookie.domain && old.path == cookie.path)
         });
-        let expired = cookie.expires.is_some_and(|expires| expires <= now);
-        if !expired {
+        if !cookie.expired(now) {
+            if self.cookies.len() >= MAX_COOKIES {
+                // Expired cookies go first; only a jar full of live ones loses its oldest.
+                self.cookies.retain(|old| !old.expired(now));
+            }
             if self.cookies.len() >= MAX_COOKIES {
                 self.cookies.remove(0);
             }
@@ -114,11 +127,14 @@ fn parse(set_cookie: &str, url: &Url, host: &str, now: SystemTime) -> Option<Coo
                     domain = Some(value);
                 }
             }
-            "path" if value.starts_with('/') => path = Some(value.to_owned()),
+            // RFC 6265 5.2.4: a path that does not start with `/` is the default path.
+            "path" => path = value.starts_with('/').then(|| value.to_owned()),
             "secure" => secure = true,
+            // RFC 6265 5.2.2: digits, with an optional leading `-`; anything else is ignored.
             "max-age" => {
-                if let Ok(seconds) = value.parse::<i64>() {
-                    max_age = Some(seconds);
+                let digits = value.strip_prefix('-').unwrap_or(value);
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    max_age = Some(value.parse::<i64>().unwrap_or(i64::MAX));
                 }
             }
             "expires" => {
@@ -136,11 +152,17 @@ fn parse(set_cookie: &str, url: &Url, host: &str, now: SystemTime) -> Option<Coo
         // An IP address has no subdomains; a domain must contain the host.
         Some(domain) if is_ip && domain != host => return None,
         Some(domain) if !within(host, &domain) => return None,
+        // RFC 6265 5.3 step 5, for the suffixes every public suffix list starts with (a
+        // top-level domain: `ai`, `com`): a cookie for all of one is refused, and one for a
+        // host that is itself such a name is host-only.
+        Some(domain) if !domain.contains('.') && domain != host => return None,
+        Some(domain) if !domain.contains('.') => (domain, true),
         Some(domain) => (domain, false),
         None => (host.to_owned(), true),
     };
     let expires = match max_age {
         Some(seconds) if seconds <= 0 => Some(SystemTime::UNIX_EPOCH),
+        // Further than the clock can say: no expiry.
         Some(seconds) => now.checked_add(Duration::from_secs(seconds.unsigned_abs())),
         None => expires,
     };
@@ -321,5 +343,68 @@ mod tests {
         assert_eq!(cookies.cookies.len(), MAX_COOKIES);
         let header = header(&cookies, "https://h/").unwrap();
         assert!(!header.contains("c0=") && header.contains(&format!("c{}=", MAX_COOKIES + 9)));
+    }
+
+    #[test]
+    fn a_domain_that_is_a_top_level_domain_is_refused() {
+        // `Domain=ai` from a.gipity.ai would reach every host under `.ai`.
+        for set in ["s=1; Domain=ai", "s=1; Domain=.ai", "s=1; Domain=AI"] {
+            assert!(
+                jar(&[(set, "https://a.gipity.ai/")]).cookies.is_empty(),
+                "{set}"
+            );
+        }
+        // A host that is itself a single label keeps the cookie, host-only.
+        let cookies = jar(&[("s=1; Domain=localhost", "http://localhost/")]);
+        assert_eq!(
+            header(&cookies, "http://localhost/").as_deref(),
+            Some("s=1")
+        );
+        assert!(cookies.cookies.iter().all(|c| c.host_only));
+        // A registrable domain is fine.
+        let cookies = jar(&[("s=1; Domain=gipity.ai", "https://a.gipity.ai/")]);
+        assert_eq!(
+            header(&cookies, "https://b.gipity.ai/").as_deref(),
+            Some("s=1")
+        );
+    }
+
+    #[test]
+    fn an_invalid_path_is_the_default_path() {
+        // The last `Path` wins, and one without a leading `/` means the default path.
+        let cookies = jar(&[("s=1; Path=/; Path=nope", "https://h/app/page")]);
+        assert_eq!(
+            header(&cookies, "https://h/app/other").as_deref(),
+            Some("s=1")
+        );
+        assert_eq!(header(&cookies, "https://h/elsewhere"), None);
+    }
+
+    #[test]
+    fn max_age_is_digits_with_an_optional_minus() {
+        // `+60` and `6O` are ignored: no expiry, a session cookie.
+        for set in ["s=1; Max-Age=+60", "s=1; Max-Age=6O", "s=1; Max-Age= "] {
+            let cookies = jar(&[(set, "https://h/")]);
+            assert!(cookies.cookies[0].expires.is_none(), "{set}");
+        }
+        let cookies = jar(&[("s=1; Max-Age=-1", "https://h/")]);
+        assert!(cookies.cookies.is_empty());
+        let cookies = jar(&[("s=1; Max-Age=99999999999999999999999", "https://h/")]);
+        assert_eq!(header(&cookies, "https://h/").as_deref(), Some("s=1"));
+    }
+
+    #[test]
+    fn expired_cookies_go_before_live_ones_are_evicted() {
+        let mut cookies = Cookies::default();
+        let now = SystemTime::now();
+        cookies.set("keep=1", &url("https://h/"), now);
+        for i in 1..MAX_COOKIES {
+            cookies.set(&format!("c{i}=v; Max-Age=1"), &url("https://h/"), now);
+        }
+        let later = now + Duration::from_secs(5);
+        cookies.set("new=1", &url("https://h/"), later);
+        let header = cookies.header(&url("https://h/"), later).unwrap();
+        assert_eq!(header, "keep=1; new=1");
+        assert_eq!(cookies.cookies.len(), 2);
     }
 }
