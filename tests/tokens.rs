@@ -298,22 +298,69 @@ async fn a_hanging_refresh_serves_the_valid_token() {
     );
     let echo = RemoteFunction::new("echo").timeout(Duration::from_secs(10));
     let started = std::time::Instant::now();
-    let v: Value = client.call_function(&echo, &json!(2)).await.unwrap();
+    let refreshing = tokio::spawn({
+        let client = client.clone();
+        async move { client.call_function::<Value>(&echo, &json!(2)).await }
+    });
+    // A call that arrives during the refresh uses the current token without waiting.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let arrived = std::time::Instant::now();
+    let v: Value = client.call("echo", &json!(3)).await.unwrap();
+    assert_eq!(v, json!(3));
+    assert!(
+        arrived.elapsed() < Duration::from_millis(700),
+        "waited for the refresh: {:?}",
+        arrived.elapsed()
+    );
+    let v = refreshing.await.unwrap().unwrap();
     assert_eq!(v, json!(2));
-    // The call waited a little for the refresh, not for the endpoint, nor its own timeout.
+    // The refreshing call waited a little (half of what the token had left), not for the
+    // endpoint, nor its own timeout.
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(emu.executions(APP, "echo"), 2);
+    assert_eq!(emu.executions(APP, "echo"), 3);
+}
+
+#[tokio::test]
+async fn a_mint_cut_short_by_one_calls_timeout_does_not_fail_the_others() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    emu.inject(
+        Target::Token,
+        Fault::Delay(Duration::from_millis(800)),
+        Times::Once,
+    );
+    // A hurried call starts the mint and gives up on it; a patient one waits behind it.
+    let hurried = RemoteFunction::new("echo").timeout(Duration::from_millis(150));
+    let hurried = tokio::spawn({
+        let client = client.clone();
+        async move { client.call_function::<Value>(&hurried, &json!(1)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let patient: Value = client.call("echo", &json!(2)).await.unwrap();
+    assert_eq!(patient, json!(2));
+    let err = hurried.await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::CredentialUnavailable { source: Some(source), .. }
+                if matches!(**source, Error::Timeout(t) if t == Duration::from_millis(150))
+        ),
+        "{err:?}"
+    );
+    // The patient call minted for itself.
+    assert_eq!(token_requests(&emu), 2);
 }
 
 #[tokio::test]
 async fn a_token_rejected_during_a_failed_refresh_is_not_the_fallback() {
     // Timeline (token lifetime 16 s, so due for refresh at 12 s): a call sends the token at
-    // 10 s and is answered 401 at 13 s; meanwhile a refresh starts at 12.3 s and fails at
-    // 14.8 s, while the rejected token has not yet expired.
+    // 10.5 s and is answered 401 at 13.2 s; meanwhile a refresh starts at 12.3 s, gives up
+    // waiting at 14.15 s (half of what the token has left) but finds the token rejected, so
+    // waits on, and fails at 14.8 s, while the rejected token has not yet expired.
     let emu = emulator().await;
     emu.set_token_ttl(Duration::from_secs(16));
     let client = session_client(&emu);
@@ -324,11 +371,11 @@ async fn a_token_rejected_during_a_failed_refresh_is_not_the_fallback() {
         .find_map(|r| r.header("x-app-token"))
         .unwrap()
         .to_owned();
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(10_500)).await;
     emu.inject(
         Target::function(APP, "echo"),
         Fault::Slow {
-            delay: Duration::from_secs(3),
+            delay: Duration::from_millis(2700),
             then: Box::new(Fault::ExpiredToken),
         },
         Times::Once,
@@ -337,7 +384,7 @@ async fn a_token_rejected_during_a_failed_refresh_is_not_the_fallback() {
         let client = client.clone();
         async move { client.call::<Value>("echo", &json!(1)).await }
     });
-    tokio::time::sleep(Duration::from_millis(2300)).await;
+    tokio::time::sleep(Duration::from_millis(1800)).await;
     emu.inject(
         Target::Token,
         Fault::Slow {

@@ -389,6 +389,8 @@ async fn call_function(
         state.record_call(app, name);
         state.take_fault_if(&target, |fault| !fault.runs_function())
     };
+    // One fault a call: one taken already (a delay, say) leaves the next for the next call.
+    let took_one = fault.is_some();
     if let Some(response) = apply(shared, fault).await {
         return Ok(response);
     }
@@ -419,7 +421,11 @@ async fn call_function(
             .ok_or_else(|| function_not_found(app, name))?;
         let resolved = resolve(&state, app, &parts.headers)?;
         authorize(shared, &state, app, def.auth, def.permissions, &resolved)?;
-        let after_run = state.take_fault_if(&target, Fault::runs_function);
+        let after_run = if took_one {
+            None
+        } else {
+            state.take_fault_if(&target, Fault::runs_function)
+        };
         state.record_execution(app, name, &body);
         let call = Call {
             app: app.to_owned(),

@@ -227,7 +227,7 @@ impl Client {
         url.query_pairs_mut()
             .append_pair("permissions", &permissions.bits().to_string());
         let request_id = crate::options::generated_request_id();
-        let exchange = self.get(&url, &request_id, Attach::AppToken, permissions);
+        let exchange = self.get(&url, Some(&request_id), Attach::AppToken, permissions);
         let reply = self.execute(&exchange, &tracing::Span::current()).await?;
         let status: wire::StatusBody = wire::decode(&reply)?;
         let challenges = self.inner.recovery.challenges();
@@ -261,10 +261,11 @@ impl Client {
     /// # Errors
     /// As [`call`](Self::call).
     pub async fn me(&self) -> Result<Option<User>> {
-        let request_id = crate::options::generated_request_id();
+        // No request id: in the browser, `/auth/me` with the cookie alone stays a simple CORS
+        // request, which needs no preflight the API might not answer for it.
         let exchange = self.get(
             &self.inner.me_url,
-            &request_id,
+            None,
             Attach::CookiesOnly,
             Permissions::IDENTITY,
         );
@@ -281,7 +282,7 @@ impl Client {
     fn get<'a>(
         &self,
         url: &'a Url,
-        request_id: &'a HeaderValue,
+        request_id: Option<&'a HeaderValue>,
         attach: Attach,
         permissions: Permissions,
     ) -> Exchange<'a> {
@@ -291,7 +292,7 @@ impl Client {
                 url,
                 body: None,
                 timeout: self.inner.timeout,
-                request_id: Some(request_id),
+                request_id,
             },
             attach,
             permissions,

@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::auth::Auth;
 use crate::error::{CredentialKind, Error, Result, Setting};
-use crate::flight::Flight;
+use crate::flight::{Flight, Outcome};
 use crate::platform::{self, CookieJar, SessionStore};
 use crate::secret::{self, Secret};
 use crate::transport::{Deadline, Request, Transport};
@@ -241,12 +241,16 @@ fn usable(token: &Token, newer: bool) -> bool {
     newer || token.fresh()
 }
 
-/// How long a call waits for the refresh of a token that is due for refresh but still valid,
-/// before it uses that token once more.
-const REFRESH_PATIENCE: Duration = Duration::from_secs(2);
+/// How long the call that refreshes a token due for refresh, but still valid, waits for the new
+/// one before it uses the current one once more (and at most half of its own time, and half of
+/// what the current token has left).
+const REFRESH_PATIENCE: Duration = Duration::from_secs(5);
 
 /// The header of the token cached in `flight` while it is fresh; else of one obtained
 /// (single-flight) by `work`, within the call's `deadline`, with the generation of its run.
+///
+/// A token due for refresh but still valid serves the calls that arrive while another call
+/// refreshes it: they do not wait.
 async fn obtain<W, Fut>(
     flight: &Flight<Token>,
     deadline: &Deadline,
@@ -261,6 +265,11 @@ where
         Ok(found) => return Ok(found),
         Err(seen) => seen,
     };
+    if flight.busy()
+        && let Ok(found) = flight.current(Token::valid, |token| header(token).clone())
+    {
+        return Ok(found);
+    }
     // Boxed: obtaining is a whole request, and every call's future would otherwise carry room
     // for it.
     let run = flight.run(seen, usable, Some(deadline), || {
@@ -270,39 +279,53 @@ where
     result.map(|token| (header(&token).clone(), generation))
 }
 
-/// The token `obtain` gets within `deadline`, or, when that fails while the token cached in
-/// `flight` (due for refresh) is still valid, that token for a little longer: a failed or slow
-/// early refresh must not fail calls that the current token can still make. Without a valid
-/// token the failure stands.
-///
-/// Runs under the flight's gate, so the cached token is read after every earlier run: a token
-/// a server rejected (and [`Flight::invalidate`]d) is never the fallback, not even when it is
-/// rejected while this refresh runs.
+/// The token `obtain` gets within `deadline`; or, while the token cached in `flight` (due for
+/// refresh) is still valid and the new one fails or is slow, the cached one for a little
+/// longer: a failed or slow early refresh must not fail calls that the current token can
+/// still make. It keeps its generation, so a 401 on it still invalidates it; and a token
+/// invalidated meanwhile is never the fallback (this runs under the flight's gate, and reads
+/// the cache after every earlier run). Without a valid token the failure stands, for every
+/// caller waiting; a refresh cut short by this caller's own deadline is this caller's alone.
 async fn renewed(
     flight: &Flight<Token>,
     deadline: &Deadline,
     obtain: impl Future<Output = Result<Token>>,
-) -> Result<Token> {
-    let cached = || flight.current(Token::valid, Token::clone).ok();
-    let stale = cached();
-    // With a token to fall back on, a hanging token endpoint costs a call little: at most
-    // `REFRESH_PATIENCE`, and half of what the token has left, so that it is still good after.
-    let budget = match &stale {
-        Some((token, _)) => deadline
+) -> Outcome<Token> {
+    let mut obtain = std::pin::pin!(obtain);
+    if let Ok((stale, generation)) = flight.current(Token::valid, Token::clone) {
+        let patience = deadline
             .remaining()
-            .map(|left| left.min(REFRESH_PATIENCE).min(token.left() / 2)),
-        None => deadline.remaining(),
-    };
-    let error = match deadline.within(budget, obtain).await {
-        Ok(token) => return Ok(token),
-        Err(error) => error,
-    };
-    match (stale, cached()) {
-        (Some((stale, generation)), Some((_, still))) if generation == still => {
-            tracing::debug!("refreshing a token failed; the current one serves until it expires");
-            Ok(stale.retry_later())
+            .map_or(Duration::ZERO, |left| left / 2)
+            .min(REFRESH_PATIENCE)
+            .min(stale.left() / 2);
+        let fallback = || {
+            flight
+                .keep(generation, |token| token.clone().retry_later())
+                .inspect(|_| {
+                    tracing::debug!(
+                        "refreshing a token failed or is slow; the current one serves until it expires"
+                    );
+                })
+        };
+        match platform::timeout(patience, obtain.as_mut()).await {
+            Some(Ok(token)) => return Outcome::Stored(Ok(token)),
+            Some(Err(error)) => {
+                return match fallback() {
+                    Some(kept) => Outcome::Own(Ok(kept)),
+                    None => Outcome::Stored(Err(error)),
+                };
+            }
+            None => {
+                if let Some(kept) = fallback() {
+                    return Outcome::Own(Ok(kept));
+                }
+                // The current token was rejected meanwhile: wait for the new one after all.
+            }
         }
-        _ => Err(error),
+    }
+    match deadline.bound(async { Ok(obtain.await) }).await {
+        Ok(result) => Outcome::Stored(result),
+        Err(timeout) => Outcome::Own(Err(timeout)),
     }
 }
 

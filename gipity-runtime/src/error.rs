@@ -285,13 +285,21 @@ impl Error {
 }
 
 /// Why a request could not be sent or its response read, below HTTP: reqwest's error natively
-/// (its URL removed), the browser's error name in the browser. `Display` says what failed;
-/// [`source`](std::error::Error::source) goes on to the cause, where there is one.
+/// (its URL removed), the browser's error name in the browser. `Display` is the underlying
+/// error's, [`source`](std::error::Error::source) goes on to its cause, where there is one,
+/// and [`get_ref`](Self::get_ref) gives the underlying error itself.
 pub struct TransportError(Box<dyn std::error::Error + Send + Sync>);
 
 impl TransportError {
     pub(crate) fn new(failure: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self(Box::new(failure))
+    }
+
+    /// The underlying error: natively a `reqwest::Error` (its URL removed), to downcast for
+    /// `is_connect()` and the like.
+    #[must_use]
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
     }
 }
 

@@ -14,6 +14,15 @@ use crate::transport::Deadline;
 /// The result of one run, shared by everyone who waited for it.
 pub(crate) type Shared<T> = Result<T, Arc<Error>>;
 
+/// What a run's work did with the slot.
+pub(crate) enum Outcome<T> {
+    /// A new result: stored, for everyone waiting, under the next generation.
+    Stored(Result<T, Error>),
+    /// A result for this caller only; the slot stays as it was (work abandoned when its
+    /// caller ran out of time, or a value the work put back with [`Flight::keep`]).
+    Own(Result<T, Error>),
+}
+
 pub(crate) struct Flight<T> {
     /// Read on every call, written once per run: concurrent callers never wait for each other
     /// to read a cached value.
@@ -77,7 +86,8 @@ impl<T: Clone> Flight<T> {
     ///
     /// With a `deadline`, waiting for another run gives up when it passes ([`Error::Timeout`]);
     /// bounding `work` itself is `work`'s business, so that it can fall back on something
-    /// when it runs out of time.
+    /// when it runs out of time, and say ([`Outcome::Own`]) that what it gives up with is its
+    /// caller's alone: a run abandoned for one caller's deadline must not fail the others.
     pub(crate) async fn run<F, Fut>(
         &self,
         seen: u64,
@@ -87,7 +97,7 @@ impl<T: Clone> Flight<T> {
     ) -> (Shared<T>, u64)
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        Fut: Future<Output = Outcome<T>>,
     {
         let _gate = match deadline {
             None => self.gate.lock().await,
@@ -109,11 +119,37 @@ impl<T: Clone> Flight<T> {
                 _ => {}
             }
         }
-        let result = work().await.map_err(Arc::new);
+        match work().await {
+            Outcome::Stored(result) => {
+                let result = result.map_err(Arc::new);
+                let mut slot = self.slot();
+                slot.generation += 1;
+                slot.result = Some(result.clone());
+                (result, slot.generation)
+            }
+            Outcome::Own(result) => (result.map_err(Arc::new), self.generation()),
+        }
+    }
+
+    /// Whether a run is in flight.
+    pub(crate) fn busy(&self) -> bool {
+        self.gate.try_lock().is_err()
+    }
+
+    /// Replaces the value of run `generation` with `change` of it, keeping the generation (so
+    /// that a caller holding that value can still [`invalidate`](Self::invalidate) it), if it
+    /// is still there: not invalidated, not replaced by a newer run.
+    pub(crate) fn keep(&self, generation: u64, change: impl FnOnce(&T) -> T) -> Option<T> {
         let mut slot = self.slot();
-        slot.generation += 1;
-        slot.result = Some(result.clone());
-        (result, slot.generation)
+        if slot.generation != generation {
+            return None;
+        }
+        let Some(Ok(value)) = &slot.result else {
+            return None;
+        };
+        let kept = change(value);
+        slot.result = Some(Ok(kept.clone()));
+        Some(kept)
     }
 
     /// Forgets the value of run `generation` (a server rejected it); a later run replaces it.

@@ -23,9 +23,11 @@ const MAX_REQUEST_ID: usize = 200;
 /// to the call win over scoped ones, field by field.
 ///
 /// A request id names one call, so a scoped one goes to the first call made in the scope that
-/// has none of its own; a later such call fails with [`Error::InvalidRequest`] before sending
-/// (two calls under one id would look like one call sent twice to a function that
-/// deduplicates). A scoped timeout applies to every call in the scope.
+/// has none of its own (whether or not that call gets sent); a later such call fails with
+/// [`Error::InvalidRequest`] before sending (two calls under one id would look like one call
+/// sent twice to a function that deduplicates). To retry under one id, give it to the call, or
+/// open a scope per attempt. A scoped timeout applies to every call in the scope. An inner
+/// scope replaces an outer one, all fields at once.
 ///
 /// ```no_run
 /// # async fn demo(client: gipity_runtime::Client) -> gipity_runtime::Result<()> {

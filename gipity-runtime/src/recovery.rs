@@ -29,7 +29,7 @@ use crate::auth::{AuthHandler, AuthOutcome, ChallengeKind, Permissions};
 use crate::challenge::Challenges;
 use crate::credentials::{Attach, Attached, Identity};
 use crate::error::{Error, Result};
-use crate::flight::Flight;
+use crate::flight::{Flight, Outcome};
 use crate::platform::{self, BoxFuture};
 use crate::transport::{Deadline, Request, Transport};
 use crate::wire::{self, Reply};
@@ -298,11 +298,11 @@ impl Recovery {
                 |_, newer| newer,
                 None,
                 || async {
-                    Ok(InHandler {
+                    Outcome::Stored(Ok(InHandler {
                         recovery: me,
                         future: handler.authenticate(challenge),
                     }
-                    .await)
+                    .await))
                 },
             )
             .await;

@@ -73,23 +73,14 @@ impl Deadline {
         self.at = self.at.and_then(|at| at.checked_add(by));
     }
 
-    /// `future`, or [`Error::Timeout`] once the deadline passes.
+    /// `future`, or [`Error::Timeout`] once the deadline passes; a deadline that never comes
+    /// bounds nothing.
     pub(crate) async fn bound<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
-        self.within(self.remaining(), future).await
-    }
-
-    /// `future` within `budget` (`None`: the deadline has passed), or [`Error::Timeout`]; a
-    /// deadline that never comes bounds nothing.
-    pub(crate) async fn within<T>(
-        &self,
-        budget: Option<Duration>,
-        future: impl Future<Output = Result<T>>,
-    ) -> Result<T> {
-        let budget = budget.ok_or(Error::Timeout(self.total))?;
-        if self.at.is_none() && budget == Duration::MAX {
+        if self.at.is_none() {
             return future.await;
         }
-        platform::timeout(budget, future)
+        let left = self.remaining().ok_or(Error::Timeout(self.total))?;
+        platform::timeout(left, future)
             .await
             .unwrap_or(Err(Error::Timeout(self.total)))
     }
@@ -135,7 +126,8 @@ impl Transport {
 
     /// Sends `request` with `credential` (a header name and its sensitive value) and reads the
     /// response, within `limit` if one is given (else the request's timeout). A redirect is
-    /// [`Error::Redirected`]: it is never followed, and it is not an answer of the API.
+    /// [`Error::Redirected`] (see [`platform_http::is_redirect`]): it is never followed, and it
+    /// is not an answer of the API.
     pub(crate) async fn send(
         &self,
         request: &Request<'_>,
@@ -153,11 +145,6 @@ impl Transport {
             max_body: self.max_response_bytes,
         };
         let incoming = platform_http::exchange(&self.http, outgoing, self.session()).await?;
-        if (300..400).contains(&incoming.status) {
-            return Err(Error::Redirected {
-                status: Some(incoming.status),
-            });
-        }
         Ok(Reply {
             status: incoming.status,
             retry_after: incoming.retry_after,

@@ -42,22 +42,36 @@ pub(crate) async fn timeout<T>(limit: Duration, future: impl Future<Output = T>)
 /// Waits for `duration` (a rate-limit retry, a popup poll), with the global `setTimeout`, so it
 /// works in windows and workers alike.
 pub(crate) async fn sleep(duration: Duration) {
-    let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let global = js_sys::global();
-        let set_timeout = js_sys::Reflect::get(&global, &"setTimeout".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        match set_timeout {
-            Some(set_timeout) => {
-                let _ = set_timeout.call2(&global, &resolve, &millis.into());
-            }
-            // No timer at all: resolve at once rather than hang.
-            None => {
-                let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+    use wasm_bindgen::JsValue;
+
+    /// Clears the timer when the wait is dropped (a call that finished before its timeout).
+    struct Clear(Option<js_sys::Function>, JsValue);
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            if let Some(clear) = &self.0 {
+                let _ = clear.call1(&js_sys::global(), &self.1);
             }
         }
+    }
+
+    let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+    let global = js_sys::global();
+    let function = |name: &str| {
+        js_sys::Reflect::get(&global, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    };
+    // No timer at all: resolve at once rather than hang.
+    let Some(set_timeout) = function("setTimeout") else {
+        return;
+    };
+    let mut timer = JsValue::UNDEFINED;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        timer = set_timeout
+            .call2(&global, &resolve, &millis.into())
+            .unwrap_or(JsValue::UNDEFINED);
     });
+    let _clear = Clear(function("clearTimeout"), timer);
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 

@@ -56,3 +56,18 @@ fn retry_after(value: Option<&str>) -> Option<Duration> {
         .and_then(|value| value.trim().parse::<u64>().ok())
         .map(Duration::from_secs)
 }
+
+/// Whether `status` is a redirect (`301`, `302`, `303`, `307`, `308`: those with a `Location`
+/// to follow; `300` and `304` are answers): never followed, its body never read.
+pub(crate) fn is_redirect(status: u16) -> bool {
+    matches!(status, 301..=303 | 307 | 308)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redirects_are_the_statuses_with_a_location_to_follow() {
+        let redirects: Vec<u16> = (100..600).filter(|s| super::is_redirect(*s)).collect();
+        assert_eq!(redirects, [301, 302, 303, 307, 308]);
+    }
+}

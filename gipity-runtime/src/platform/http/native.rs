@@ -5,7 +5,7 @@ use std::time::Duration;
 use http::header::{COOKIE, HeaderValue, RETRY_AFTER, SET_COOKIE};
 use url::Url;
 
-use super::{Incoming, Outgoing, retry_after};
+use super::{Incoming, Outgoing, is_redirect, retry_after};
 use crate::error::{Error, Result, Setting, TransportError};
 use crate::platform::SessionStore;
 use crate::secret::Secret;
@@ -74,6 +74,11 @@ pub(crate) async fn exchange(
         .await
         .map_err(|error| transport(error, timeout))?;
     let status = response.status().as_u16();
+    if is_redirect(status) {
+        return Err(Error::Redirected {
+            status: Some(status),
+        });
+    }
     store_cookies(session, &response, url);
     let retry_after = retry_after(
         response

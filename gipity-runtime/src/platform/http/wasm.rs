@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::{Incoming, Outgoing, retry_after};
+use super::{Incoming, Outgoing, is_redirect, retry_after};
 use crate::error::{Error, Result, Setting, TransportError};
 use crate::platform::{self, SessionStore};
 use crate::secret::Secret;
@@ -102,6 +102,9 @@ pub(crate) async fn exchange(
     let timeout = outgoing.timeout;
     let limit = outgoing.limit.unwrap_or(timeout);
     let exchange = fetch(outgoing, session.is_some());
+    if limit == Duration::MAX {
+        return exchange.await;
+    }
     platform::timeout(limit, exchange)
         .await
         .unwrap_or(Err(Error::Timeout(timeout)))
@@ -112,9 +115,13 @@ async fn fetch(outgoing: Outgoing<'_>, include_credentials: bool) -> Result<Inco
     init.set_method(outgoing.method.as_str());
     // `manual`: the browser answers a redirect with an opaque response and follows nothing.
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    if include_credentials {
-        init.set_credentials(web_sys::RequestCredentials::Include);
-    }
+    // A session's cookie rides along; no other client sends the page's cookies (`fetch` would
+    // send them to a same-origin API by default).
+    init.set_credentials(if include_credentials {
+        web_sys::RequestCredentials::Include
+    } else {
+        web_sys::RequestCredentials::Omit
+    });
     let headers = web_sys::Headers::new().map_err(failed("could not make the request headers"))?;
     for (name, value) in &outgoing.headers {
         let value = value.to_str().map_err(|_| {
@@ -145,6 +152,12 @@ async fn fetch(outgoing: Outgoing<'_>, include_credentials: bool) -> Result<Inco
         return Err(Error::Redirected { status: None });
     }
     let status = response.status();
+    if is_redirect(status) {
+        // Not seen with `manual`, which turns each into an opaque redirect; never followed.
+        return Err(Error::Redirected {
+            status: Some(status),
+        });
+    }
     let headers = response.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
     let retry_after = retry_after(header("retry-after").as_deref());
@@ -185,7 +198,9 @@ async fn read_body(
         let finished = js_sys::Reflect::get(&read, &done)
             .ok()
             .and_then(|done| done.as_bool())
-            .unwrap_or(true);
+            .ok_or_else(|| {
+                failed("the response stream answered a read without `done`")(JsValue::NULL)
+            })?;
         if finished {
             break;
         }
@@ -195,15 +210,18 @@ async fn read_body(
             .ok_or_else(|| {
                 failed("the response stream gave something other than bytes")(JsValue::NULL)
             })?;
-        let length = chunk.length() as usize;
-        if (body.len() + length) as u64 > limit {
+        let received = (body.len() as u64).saturating_add(u64::from(chunk.length()));
+        if received > limit {
             // Cancelling tells the browser to stop receiving; the abort on drop ends the rest.
             drop(reader.cancel());
             return Err(too_large());
         }
+        // Within the limit, which fits in memory: `received` is a `usize` here.
         let start = body.len();
-        body.resize(start + length, 0);
-        chunk.copy_to(&mut body[start..]);
+        body.resize(usize::try_from(received).unwrap_or(start), 0);
+        if let Some(room) = body.get_mut(start..) {
+            chunk.copy_to(room);
+        }
     }
     Ok(Bytes::from(body))
 }

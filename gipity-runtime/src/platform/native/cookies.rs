@@ -134,7 +134,13 @@ fn parse(set_cookie: &str, url: &Url, host: &str, now: SystemTime) -> Option<Coo
             "max-age" => {
                 let digits = value.strip_prefix('-').unwrap_or(value);
                 if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                    max_age = Some(value.parse::<i64>().unwrap_or(i64::MAX));
+                    // Too many digits: as far as the sign says.
+                    let overflow = if value.starts_with('-') {
+                        i64::MIN
+                    } else {
+                        i64::MAX
+                    };
+                    max_age = Some(value.parse::<i64>().unwrap_or(overflow));
                 }
             }
             "expires" => {
@@ -391,6 +397,16 @@ mod tests {
         assert!(cookies.cookies.is_empty());
         let cookies = jar(&[("s=1; Max-Age=99999999999999999999999", "https://h/")]);
         assert_eq!(header(&cookies, "https://h/").as_deref(), Some("s=1"));
+        let mut cookies = jar(&[("s=1", "https://h/")]);
+        cookies.set(
+            "s=; Max-Age=-99999999999999999999999",
+            &url("https://h/"),
+            SystemTime::now(),
+        );
+        assert!(
+            cookies.cookies.is_empty(),
+            "a huge negative Max-Age deletes"
+        );
     }
 
     #[test]
