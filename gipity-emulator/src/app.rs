@@ -3,10 +3,11 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::model::{Auth, AuthMode, Call, FnError, User, permissions};
+use crate::model::{Auth, AuthMode, Billing, Call, FnError, User, permissions};
 use crate::state::{self, FunctionDef, Handler, HandlerFuture, Shared};
 
 /// A registered app, from [`Emulator::app`](crate::Emulator::app).
@@ -147,5 +148,49 @@ impl App {
             .entry(self.guid.clone())
             .or_default()
             .auth_mode = mode;
+    }
+
+    /// Who pays for the app's use of `service` (`llm`, `tts`, ...): [`Billing::UserPays`] by
+    /// default, like the platform.
+    pub fn set_billing(&self, service: &str, billing: Billing) -> &Self {
+        self.shared
+            .lock()
+            .apps
+            .entry(self.guid.clone())
+            .or_default()
+            .billing
+            .insert(service.to_owned(), billing);
+        self
+    }
+
+    /// How the app's streamed LLM answers arrive: `chars` characters an event (4 by default),
+    /// `pause` between events (none by default).
+    pub fn set_llm_stream(&self, chars: usize, pause: Duration) -> &Self {
+        self.shared
+            .lock()
+            .apps
+            .entry(self.guid.clone())
+            .or_default()
+            .llm_stream = Some((chars.max(1), pause));
+        self
+    }
+
+    /// Sets the credits of the app's owner, who pays under [`Billing::OwnerPays`] (and for
+    /// API-key calls). Every owner starts with 1,000.
+    pub fn set_owner_credits(&self, credits: u64) {
+        self.shared
+            .lock()
+            .owner_credits
+            .insert(self.guid.clone(), credits);
+    }
+
+    /// The credits the app's owner has left.
+    pub fn owner_credits(&self) -> u64 {
+        self.shared
+            .lock()
+            .owner_credits
+            .get(&self.guid)
+            .copied()
+            .unwrap_or(state::DEFAULT_CREDITS)
     }
 }

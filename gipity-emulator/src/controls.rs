@@ -126,6 +126,9 @@ pub(crate) async fn route(
                 "guestSignIns": counters.guest_sign_ins,
                 "httpRequests": counters.http_requests,
                 "bodyBytesSent": counters.body_bytes_sent,
+                "llmRequests": counters.llm_requests,
+                "streamsAborted": counters.streams_aborted,
+                "creditsCharged": counters.credits_charged,
             })))
         }
         ["calls"] => {

@@ -25,6 +25,14 @@ pub enum Target {
     Token,
     /// `POST /api/<guid>/auth/guest`: the fault replaces the sign-in.
     Guest,
+    /// `/api/<app>/services/<name>` (`llm`, `tts`, `llm/models`, ...): the fault replaces
+    /// the service's answer; the `Stream*` faults act inside a streamed LLM answer.
+    Service {
+        /// The app (project GUID).
+        app: String,
+        /// The service, with its list (`llm/models`) for the GET endpoints.
+        name: String,
+    },
     /// `POST /api/<app>/fn/<name>` (`name` decoded): the fault replaces the call.
     Function {
         /// The app (project GUID).
@@ -35,6 +43,14 @@ pub enum Target {
 }
 
 impl Target {
+    /// [`Target::Service`] for service `name` of `app`.
+    pub fn service(app: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::Service {
+            app: app.into(),
+            name: name.into(),
+        }
+    }
+
     /// [`Target::Function`] for function `name` of `app`.
     pub fn function(app: impl Into<String>, name: impl Into<String>) -> Self {
         Self::Function {
@@ -119,6 +135,22 @@ pub enum Fault {
     },
     /// `200 {"data":{"error": message}}`: the function "fails softly".
     SoftError(String),
+    /// In a streamed LLM answer: the body ends after `after` text events, before the final
+    /// event and `data: [DONE]`, as a dropped connection would leave it.
+    StreamCut {
+        /// The text events sent first.
+        after: usize,
+    },
+    /// In a streamed LLM answer: nothing more after `after` text events, and no end.
+    StreamStall {
+        /// The text events sent first.
+        after: usize,
+    },
+    /// In a streamed LLM answer: after `after` text events, one that is not JSON.
+    StreamMalformed {
+        /// The text events sent first.
+        after: usize,
+    },
     /// `200 {"data":"xxxx...` that never ends, streamed in chunks without a `Content-Length`,
     /// until the client goes away: a client must stop reading at its limit.
     /// [`Counters::body_bytes_sent`](crate::Counters::body_bytes_sent) shows when it did.
@@ -143,6 +175,14 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Whether the fault acts inside a streamed answer rather than replacing it.
+    pub(crate) fn in_stream(&self) -> bool {
+        matches!(
+            self,
+            Self::StreamCut { .. } | Self::StreamStall { .. } | Self::StreamMalformed { .. }
+        )
+    }
+
     /// Whether the function runs before the fault answers: [`Fault::AfterRun`], also after
     /// the wait of a [`Fault::Slow`]. Such a fault applies to a call that is allowed to run,
     /// so it is not used up by a call that authorization refuses.
@@ -165,6 +205,22 @@ impl Fault {
             }
             other => (Duration::ZERO, other),
         }
+    }
+}
+
+/// Answers `fault`, or waits and returns `None` for a delay. Scripted bodies add the bytes
+/// they hand to the connection to `sent`.
+pub(crate) async fn apply(sent: &Arc<AtomicU64>, fault: Option<Fault>) -> Option<Response> {
+    match fault? {
+        Fault::Delay(duration) => {
+            tokio::time::sleep(duration).await;
+            None
+        }
+        Fault::Slow { delay, then } => {
+            tokio::time::sleep(delay).await;
+            Box::pin(apply(sent, Some(*then))).await
+        }
+        other => Some(respond_with(&other, sent)),
     }
 }
 
@@ -193,6 +249,13 @@ pub(crate) fn respond_with(fault: &Fault, sent: &Arc<AtomicU64>) -> Response {
             "INTERNAL",
             "a delay has no response of its own",
         ),
+        Fault::StreamCut { .. } | Fault::StreamStall { .. } | Fault::StreamMalformed { .. } => {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "a stream fault acts inside a streamed answer only",
+            )
+        }
         Fault::HtmlBadGateway => respond(
             StatusCode::BAD_GATEWAY,
             HTML,
@@ -299,7 +362,7 @@ fn large_body(size: usize) -> (Vec<Step>, usize) {
 }
 
 /// One step of a [`ScriptedBody`].
-enum Step {
+pub(crate) enum Step {
     /// Send these bytes.
     Data(Bytes),
     /// Send `remaining` copies of `byte`, a chunk at a time.
@@ -308,15 +371,19 @@ enum Step {
     Pause(Duration),
     /// Fail the body: the server aborts the connection.
     Abort,
+    /// Send nothing more and never end (a stalled stream).
+    Stall,
 }
 
 /// A response body that follows a script. Its size is unknown to the server,
 /// so a `Content-Length` header set on the response is what the client sees.
-struct ScriptedBody {
+pub(crate) struct ScriptedBody {
     steps: VecDeque<Step>,
     sleep: Option<Pin<Box<Sleep>>>,
     /// Bytes handed to the connection, shared with the emulator's counters.
-    sent: Arc<AtomicU64>,
+    sent: Option<Arc<AtomicU64>>,
+    /// Counts a body dropped before its end (the client went away), when set.
+    dropped_early: Option<Arc<AtomicU64>>,
 }
 
 impl ScriptedBody {
@@ -324,13 +391,36 @@ impl ScriptedBody {
         Self {
             steps: steps.into(),
             sleep: None,
-            sent,
+            sent: Some(sent),
+            dropped_early: None,
+        }
+    }
+
+    /// A body of `steps` that counts in `dropped_early` when it is dropped before its end.
+    pub(crate) fn watched(steps: Vec<Step>, dropped_early: Arc<AtomicU64>) -> Self {
+        Self {
+            steps: steps.into(),
+            sleep: None,
+            sent: None,
+            dropped_early: Some(dropped_early),
         }
     }
 
     fn data(&self, bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        self.sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if let Some(sent) = &self.sent {
+            sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        }
         Poll::Ready(Some(Ok(Frame::data(bytes))))
+    }
+}
+
+impl Drop for ScriptedBody {
+    fn drop(&mut self) {
+        if let Some(dropped_early) = &self.dropped_early
+            && !self.steps.is_empty()
+        {
+            dropped_early.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -350,8 +440,11 @@ impl HttpBody for ScriptedBody {
                 }
                 this.sleep = None;
             }
+            if matches!(this.steps.front(), Some(Step::Stall)) {
+                return Poll::Pending;
+            }
             match this.steps.pop_front() {
-                None => return Poll::Ready(None),
+                None | Some(Step::Stall) => return Poll::Ready(None),
                 Some(Step::Data(bytes)) => return this.data(bytes),
                 Some(Step::Fill { byte, remaining }) => {
                     if remaining == 0 {

@@ -11,9 +11,18 @@
 //! | `GET /api/auth/me` | `{"user": User or null}` from the session cookie |
 //! | `POST /api/<app>/fn/<name>` | runs a registered closure: `{"data": <value>}` |
 //! | `POST /api/<app>/auth/guest` | app-player sign-in: `{"data":{"token","expiresIn","user"}}` |
+//! | `POST /api/<app>/services/llm` | a fake model (the last user message or the prompt, reversed): a `chat.completion`, or with `"stream": true` server-sent events ending `data: [DONE]` |
+//! | `GET /api/<app>/services/llm/models`, `tts/voices`, `music/models`, `image/models` | lists, in `data` |
+//! | `POST /api/<app>/services/{tts,image,sound,music,video,transcribe,location/ip,location/geocode}` | their documented shapes; media URLs under `/__media/` |
 //! | `GET/POST /api/auth/login`, `/api/auth/consent` | login and consent pages |
 //! | `POST /api/auth/logout` | ends the session of the cookie and clears the cookie |
 //! | `/__emulator/...` | test controls over HTTP, when [`EmulatorBuilder::test_controls`] is on |
+//!
+//! Services need an app token; who pays follows the app's [`Billing`] for the service
+//! ([`App::set_billing`], `user_pays` by default): anonymous callers get `LOGIN_REQUIRED`,
+//! signed-in users without AI permission `CONSENT_REQUIRED` (both for IDENTITY | AI), and a
+//! payer short of credits ([`Emulator::set_credits`], [`App::set_owner_credits`]; 1,000 to
+//! start) 402 `INSUFFICIENT_CREDITS`.
 //!
 //! Errors use the platform envelope `{"error":{"code","message"}}`;
 //! `LOGIN_REQUIRED` carries `error.loginUrl` and `CONSENT_REQUIRED` carries
@@ -42,7 +51,7 @@
 //! | `POST /__emulator/auto` | `{"decision": "approve"\|"deny"\|"close"\|"none", "user"?, "delayMs"?}` | [`Emulator::set_auto_decision`] |
 //! | `POST /__emulator/fault` | `{"target", "fault", "times"?}` | [`Emulator::inject`] |
 //! | `POST /__emulator/clear-faults` | | [`Emulator::clear_faults`] |
-//! | `GET /__emulator/counters` | | `{"tokenMints","guestSignIns","httpRequests","bodyBytesSent"}` |
+//! | `GET /__emulator/counters` | | `{"tokenMints","guestSignIns","httpRequests","bodyBytesSent","llmRequests","streamsAborted","creditsCharged"}` |
 //! | `GET /__emulator/calls` | `?app=&function=` | `{"calls","executions","bodies"}` |
 //! | `GET /__emulator/requests` | `?path=<prefix>` | `[{"method","path","hasCookie","hasAppToken","hasAuthorization","hasApiKey","origin"}]` |
 //!
@@ -78,6 +87,7 @@
 #![deny(missing_docs)]
 
 mod app;
+mod callers;
 mod controls;
 mod cors;
 mod demo;
@@ -86,6 +96,7 @@ mod http;
 mod model;
 mod pages;
 mod routes;
+mod services;
 mod state;
 mod statics;
 
@@ -104,8 +115,8 @@ pub use crate::app::App;
 pub use crate::demo::{DEMO_APP, DEMO_USER};
 pub use crate::faults::{Fault, Target, Times};
 pub use crate::model::{
-    AUTO_USER, Auth, AuthMode, AutoDecision, Call, Caller, Counters, EmulatorError, FnError,
-    RequestRecord, User, permissions,
+    AUTO_USER, Auth, AuthMode, AutoDecision, Billing, Call, Caller, Counters, EmulatorError,
+    FnError, RequestRecord, User, permissions,
 };
 
 use gipity_shared::path;
@@ -380,6 +391,24 @@ impl Emulator {
         let mut state = self.shared().lock();
         state.remember_user(user);
         state.grant(&user.guid, app, permissions);
+    }
+
+    /// Sets the credits of `user`, who pays for services under
+    /// [`Billing::UserPays`]. Every user starts with 1,000.
+    pub fn set_credits(&self, user: &User, credits: u64) {
+        let mut state = self.shared().lock();
+        state.remember_user(user);
+        state.user_credits.insert(user.guid.clone(), credits);
+    }
+
+    /// The credits `user` has left.
+    pub fn credits(&self, user: &User) -> u64 {
+        self.shared()
+            .lock()
+            .user_credits
+            .get(&user.guid)
+            .copied()
+            .unwrap_or(crate::state::DEFAULT_CREDITS)
     }
 
     /// Withdraws every permission `user` granted to `app`.

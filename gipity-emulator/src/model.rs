@@ -42,6 +42,18 @@ pub enum Auth {
     Member,
 }
 
+/// Who pays for an app's use of a service, as `gipity.yaml`'s `services` phase declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Billing {
+    /// The app's owner, from the owner's credits: anyone with an app token may call.
+    OwnerPays,
+    /// Each signed-in user, from their own credits (the platform's effective default): an
+    /// anonymous caller gets 401 `LOGIN_REQUIRED`, a user who has not allowed the app AI use
+    /// 403 `CONSENT_REQUIRED`, both asking for IDENTITY | AI. An API key bills the owner.
+    #[default]
+    UserPays,
+}
+
 /// Which sign-in methods a project allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AuthMode {
@@ -139,6 +151,12 @@ pub struct Counters {
     /// [`Fault::Truncated`]: crate::Fault::Truncated
     /// [`Fault::ResetConnection`]: crate::Fault::ResetConnection
     pub body_bytes_sent: u64,
+    /// LLM requests answered (`POST /api/<app>/services/llm`), streamed or not.
+    pub llm_requests: u64,
+    /// Streamed LLM answers whose client went away before the end.
+    pub streams_aborted: u64,
+    /// Credits charged by services, to owners and users.
+    pub credits_charged: u64,
 }
 
 /// One request as the server received it, from [`Emulator::requests`](crate::Emulator::requests).

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -16,14 +16,15 @@ use axum::response::Response;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 
-use crate::faults::{Fault, Target, respond_with};
+use crate::callers::{APP_TOKEN, Resolved, check_app_token, resolve};
+use crate::faults::{self, Fault, Target};
 use crate::http::{
     ApiError, MAX_BODY, SESSION_COOKIE, allow, answer, data, excerpt, json, parse_json_body,
     read_body, session_cookies,
 };
-use crate::model::{Auth, AuthMode, Call, Caller, FnError, RequestRecord, User};
-use crate::state::{HandlerFuture, Shared, State as Inner, TokenCheck};
-use crate::{controls, pages, statics};
+use crate::model::{Auth, AuthMode, Call, Caller, FnError, RequestRecord};
+use crate::state::{HandlerFuture, Shared, State as Inner};
+use crate::{controls, pages, services, statics};
 
 /// Smallest and largest accepted device secret, in characters.
 const DEVICE_SECRET_CHARS: std::ops::RangeInclusive<usize> = 32..=256;
@@ -109,6 +110,17 @@ async fn route(shared: &Shared, request: Request) -> Result<Response, ApiError> 
             allow(method, &[Method::POST])?;
             call_function(shared, app, name, &parts, body).await
         }
+        ["api", app, "services", rest @ ..] if !rest.is_empty() => {
+            services::route(shared, app, rest, &parts, body).await
+        }
+        ["__media", ..] => {
+            allow(method, &[Method::GET])?;
+            Ok(crate::http::respond(
+                StatusCode::OK,
+                "application/octet-stream",
+                "emulated media",
+            ))
+        }
         ["api", ..] => Err(ApiError::not_found("no such route")),
         [controls::PREFIX, rest @ ..] => controls::route(shared, rest, &parts, body).await,
         _ => match &shared.serve_dir {
@@ -137,26 +149,11 @@ fn decode_segments(path: &str) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-/// Answers `fault`, or waits and returns `None` for a delay.
-async fn apply(shared: &Shared, fault: Option<Fault>) -> Option<Response> {
-    match fault? {
-        Fault::Delay(duration) => {
-            tokio::time::sleep(duration).await;
-            None
-        }
-        Fault::Slow { delay, then } => {
-            tokio::time::sleep(delay).await;
-            Box::pin(apply(shared, Some(*then))).await
-        }
-        other => Some(respond_with(&other, &shared.body_bytes_sent)),
-    }
-}
-
 // ---- POST /api/token ----
 
 async fn mint_token(shared: &Shared, parts: &Parts, body: Body) -> Result<Response, ApiError> {
     let fault = shared.lock().take_fault(&Target::Token);
-    if let Some(response) = apply(shared, fault).await {
+    if let Some(response) = faults::apply(&shared.body_bytes_sent, fault).await {
         return Ok(response);
     }
     let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
@@ -257,32 +254,6 @@ fn query_permissions(query: Option<&str>) -> Result<u32, ApiError> {
     }
 }
 
-/// Name of the app token header.
-const APP_TOKEN: &str = gipity_shared::header::APP_TOKEN;
-
-/// Checks `X-App-Token` when present: `Ok(true)` for a live token of `app`,
-/// `Ok(false)` when absent, `401 TOKEN_EXPIRED` / `401 INVALID_TOKEN` otherwise.
-fn check_app_token(state: &Inner, headers: &HeaderMap, app: &str) -> Result<bool, ApiError> {
-    let Some(value) = headers.get(APP_TOKEN) else {
-        return Ok(false);
-    };
-    let check = match value.to_str() {
-        Ok(token) => state.check_app_token(token.trim(), app),
-        Err(_) => TokenCheck::Invalid,
-    };
-    match check {
-        TokenCheck::Valid => Ok(true),
-        TokenCheck::Expired => Err(ApiError::unauthorized(
-            "TOKEN_EXPIRED",
-            "the app token has expired",
-        )),
-        TokenCheck::Invalid => Err(ApiError::unauthorized(
-            "INVALID_TOKEN",
-            "the app token is not valid for this app",
-        )),
-    }
-}
-
 // ---- POST /api/<app>/auth/guest ----
 
 async fn guest(
@@ -292,7 +263,7 @@ async fn guest(
     body: Body,
 ) -> Result<Response, ApiError> {
     let fault = shared.lock().take_fault(&Target::Guest);
-    if let Some(response) = apply(shared, fault).await {
+    if let Some(response) = faults::apply(&shared.body_bytes_sent, fault).await {
         return Ok(response);
     }
     let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
@@ -359,14 +330,6 @@ async fn guest(
 
 // ---- POST /api/<app>/fn/<name> ----
 
-/// Who is calling, once credentials are resolved.
-struct Resolved {
-    caller: Caller,
-    user: Option<User>,
-    /// A live `X-App-Token` of this app was presented.
-    app_token: bool,
-}
-
 fn function_not_found(app: &str, name: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -391,7 +354,7 @@ async fn call_function(
     };
     // One fault a call: one taken already (a delay, say) leaves the next for the next call.
     let took_one = fault.is_some();
-    if let Some(response) = apply(shared, fault).await {
+    if let Some(response) = faults::apply(&shared.body_bytes_sent, fault).await {
         return Ok(response);
     }
 
@@ -453,7 +416,7 @@ async fn call_function(
         Ok(future) => CatchUnwind(future).await,
         Err(_) => Err(Panicked),
     };
-    if let Some(response) = apply(shared, after_run).await {
+    if let Some(response) = faults::apply(&shared.body_bytes_sent, after_run).await {
         return Ok(response);
     }
     match outcome {
@@ -491,88 +454,6 @@ impl Future for CatchUnwind {
             Err(_) => Poll::Ready(Err(Panicked)),
         }
     }
-}
-
-/// Resolves the caller: `X-Api-Key`, else `Authorization: Bearer`, else
-/// `X-App-Token` plus the session cookie.
-fn resolve(state: &Inner, app: &str, headers: &HeaderMap) -> Result<Resolved, ApiError> {
-    if let Some(key) = headers.get(gipity_shared::header::API_KEY) {
-        let valid = state
-            .apps
-            .get(app)
-            .and_then(|entry| entry.api_key.as_deref())
-            .is_some_and(|expected| expected.as_bytes() == key.as_bytes());
-        if !valid {
-            return Err(ApiError::unauthorized(
-                "INVALID_API_KEY",
-                "the API key is not valid for this app",
-            ));
-        }
-        return Ok(Resolved {
-            caller: Caller::ApiKey,
-            user: None,
-            app_token: false,
-        });
-    }
-
-    if let Some(value) = headers.get(AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|token| !token.is_empty());
-        let Some(token) = token else {
-            return Err(ApiError::unauthorized(
-                "INVALID_TOKEN",
-                "the Authorization header must be `Bearer <token>`",
-            ));
-        };
-        match state.check_player_token(token, app) {
-            Ok(user) => {
-                return Ok(Resolved {
-                    caller: Caller::Player,
-                    user: Some(user),
-                    app_token: false,
-                });
-            }
-            Err(TokenCheck::Expired) => {
-                return Err(ApiError::unauthorized(
-                    "TOKEN_EXPIRED",
-                    "the player token has expired; sign in again",
-                ));
-            }
-            Err(_) => {}
-        }
-        if let Some(user) = state
-            .account_tokens
-            .get(token)
-            .and_then(|guid| state.user(guid))
-        {
-            return Ok(Resolved {
-                caller: Caller::Account,
-                user: Some(user.clone()),
-                app_token: false,
-            });
-        }
-        return Err(ApiError::unauthorized(
-            "INVALID_TOKEN",
-            "the bearer token is not valid for this app",
-        ));
-    }
-
-    let app_token = check_app_token(state, headers, app)?;
-    let user = state.signed_in_user(headers);
-    Ok(Resolved {
-        caller: if user.is_some() {
-            Caller::Session
-        } else {
-            Caller::Anonymous
-        },
-        user,
-        app_token,
-    })
 }
 
 /// Checks the function's auth level against the resolved caller.

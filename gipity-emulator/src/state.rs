@@ -15,7 +15,12 @@ use serde_json::Value;
 
 use crate::faults::{Fault, Target, Times};
 use crate::http::session_cookies;
-use crate::model::{Auth, AuthMode, AutoDecision, Call, Counters, FnError, RequestRecord, User};
+use crate::model::{
+    Auth, AuthMode, AutoDecision, Billing, Call, Counters, FnError, RequestRecord, User,
+};
+
+/// The credits every user and every app owner starts with.
+pub(crate) const DEFAULT_CREDITS: u64 = 1_000;
 
 /// What a stored function returns: a future of its result.
 pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, FnError>> + Send>>;
@@ -38,6 +43,17 @@ pub(crate) struct AppEntry {
     pub(crate) api_key: Option<String>,
     pub(crate) members: HashSet<String>,
     pub(crate) auth_mode: AuthMode,
+    /// Service -> billing mode; a service not named here is `user_pays`.
+    pub(crate) billing: HashMap<String, Billing>,
+    /// A streamed LLM answer's characters per event, and the pause between events.
+    pub(crate) llm_stream: Option<(usize, Duration)>,
+}
+
+impl AppEntry {
+    /// Who pays for `service`.
+    pub(crate) fn billing(&self, service: &str) -> Billing {
+        self.billing.get(service).copied().unwrap_or_default()
+    }
 }
 
 /// An app token or a player token.
@@ -104,6 +120,10 @@ pub(crate) struct State {
     pub(crate) requests: Vec<RequestRecord>,
     /// Set by the `auto` control: pages decide without a person.
     pub(crate) auto: Option<Auto>,
+    /// App -> its owner's credits, once changed from [`DEFAULT_CREDITS`].
+    pub(crate) owner_credits: HashMap<String, u64>,
+    /// User guid -> the user's credits, once changed from [`DEFAULT_CREDITS`].
+    pub(crate) user_credits: HashMap<String, u64>,
 }
 
 /// State shared by the server task and every handle.
@@ -122,6 +142,10 @@ pub(crate) struct Shared {
     /// [`Counters::body_bytes_sent`], kept outside the lock: fault bodies add to
     /// it while the server streams them.
     pub(crate) body_bytes_sent: Arc<AtomicU64>,
+    /// [`Counters::streams_aborted`], counted by stream bodies as they are dropped.
+    pub(crate) streams_aborted: Arc<AtomicU64>,
+    /// The source of ids (completions, media URLs).
+    ids: AtomicU64,
 }
 
 /// How [`Shared`] is set up.
@@ -143,24 +167,35 @@ impl Shared {
             token_ttl: config.token_ttl,
             player_token_ttl: config.player_token_ttl,
             body_bytes_sent: Arc::new(AtomicU64::new(0)),
+            streams_aborted: Arc::new(AtomicU64::new(0)),
+            ids: AtomicU64::new(0),
         }
+    }
+
+    /// A new number, for ids.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.ids.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// The counters, with the bytes of fault bodies sent so far.
     pub(crate) fn counters(&self) -> Counters {
         let mut counters = self.lock().counters;
         counters.body_bytes_sent = self.body_bytes_sent.load(Ordering::Relaxed);
+        counters.streams_aborted = self.streams_aborted.load(Ordering::Relaxed);
         counters
     }
 
-    /// Forgets faults, counters, records, sessions, consents and the auto
-    /// decision, and restores the token lifetimes the emulator started with.
+    /// Forgets faults, counters, records, sessions, consents, credit balances and the
+    /// auto decision, and restores the token lifetimes the emulator started with.
     /// Apps, functions, users and issued tokens stay.
     pub(crate) fn reset(&self) {
         let mut state = self.lock();
         state.faults.clear();
         state.counters = Counters::default();
         self.body_bytes_sent.store(0, Ordering::Relaxed);
+        self.streams_aborted.store(0, Ordering::Relaxed);
+        state.owner_credits.clear();
+        state.user_credits.clear();
         state.calls.clear();
         state.executions.clear();
         state.bodies.clear();
@@ -209,6 +244,8 @@ impl State {
             bodies: HashMap::new(),
             requests: Vec::new(),
             auto: None,
+            owner_credits: HashMap::new(),
+            user_credits: HashMap::new(),
         }
     }
 
@@ -273,6 +310,15 @@ impl State {
             .consents
             .entry((user_guid.to_owned(), app.to_owned()))
             .or_insert(0) |= permissions;
+    }
+
+    /// A streamed LLM answer's characters per event (4 by default) and the pause between
+    /// events (none), for `app`.
+    pub(crate) fn llm_stream(&self, app: &str) -> (usize, Duration) {
+        self.apps
+            .get(app)
+            .and_then(|entry| entry.llm_stream)
+            .unwrap_or((4, Duration::ZERO))
     }
 
     pub(crate) fn has_consent(&self, user_guid: &str, app: &str, permissions: u32) -> bool {

@@ -182,7 +182,7 @@ async fn counters_calls_and_requests_over_http() {
     let r = get(&emulator, "counters").await;
     assert_eq!(
         r.body,
-        json!({"data": {"tokenMints": 1, "guestSignIns": 0, "httpRequests": 5, "bodyBytesSent": 0}})
+        json!({"data": {"tokenMints": 1, "guestSignIns": 0, "httpRequests": 5, "bodyBytesSent": 0, "llmRequests": 0, "streamsAborted": 0, "creditsCharged": 0}})
     );
 
     let r = get(&emulator, "calls?app=p_demo&function=echo").await;
@@ -311,7 +311,7 @@ async fn reset_returns_to_a_clean_slate() {
     let counters = get(&emulator, "counters").await;
     assert_eq!(
         counters.body,
-        json!({"data": {"tokenMints": 0, "guestSignIns": 0, "httpRequests": 0, "bodyBytesSent": 0}})
+        json!({"data": {"tokenMints": 0, "guestSignIns": 0, "httpRequests": 0, "bodyBytesSent": 0, "llmRequests": 0, "streamsAborted": 0, "creditsCharged": 0}})
     );
     assert_eq!(
         get(&emulator, "calls?app=p_demo&function=echo").await.body,

@@ -206,6 +206,8 @@ pub struct Challenge {
     /// The client's session store, so that a native handler can keep the cookie of the
     /// sign-in it completes.
     pub(crate) session: Option<SessionStore>,
+    /// The service whose call met the challenge (`llm`, `tts`, ...), if it was a service.
+    pub(crate) service: Option<Box<str>>,
 }
 
 impl PartialEq for Challenge {
@@ -228,6 +230,7 @@ impl fmt::Debug for Challenge {
             .field("url", &self.url)
             .field("return_url", &self.return_url)
             .field("outcome", &self.outcome)
+            .field("service", &self.service)
             .finish_non_exhaustive()
     }
 }
@@ -265,6 +268,14 @@ impl Challenge {
     #[must_use]
     pub fn outcome(&self) -> Option<AuthOutcome> {
         self.outcome
+    }
+
+    /// The app service whose call met this challenge (`llm`, `tts`, ...), or `None` for a
+    /// function. A service challenges because the app bills it to its users (`user_pays`);
+    /// the error's message says so, and how to bill the owner instead.
+    #[must_use]
+    pub fn service(&self) -> Option<&str> {
+        self.service.as_deref()
     }
 
     /// The cookie jar of the session client that met this challenge (native session clients

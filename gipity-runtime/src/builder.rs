@@ -242,6 +242,7 @@ impl ClientBuilder {
             fn_base: app_path(&[gipity_shared::path::FUNCTION]),
             status_url: app_path(gipity_shared::path::STATUS),
             me_url: api_path(gipity_shared::path::ME),
+            services_base: app_path(&[gipity_shared::path::SERVICES]),
             transport: Transport::new(http, http_timeout, self.max_response_bytes, session),
             identity,
             recovery,

@@ -70,6 +70,7 @@ impl Challenges {
             return_url: self.return_url.clone(),
             outcome: None,
             session: self.session.clone(),
+            service: None,
         }
     }
 }

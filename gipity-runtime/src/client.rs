@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub(crate) status_url: Url,
     /// `<base>/api/auth/me`.
     pub(crate) me_url: Url,
+    /// `<base>/api/<app>/services/`.
+    pub(crate) services_base: Url,
     pub(crate) timeout: Duration,
     pub(crate) transport: Transport,
     pub(crate) identity: Identity,
@@ -185,6 +187,7 @@ impl Client {
             permissions: function.permissions_needed(),
             resend_after_auth: function.resends_after_auth(),
             ask_auth_handler: options.ask_auth_handler,
+            service: None,
             deadline: Deadline::after(timeout),
         };
         let result = match self.execute(&exchange, &span).await {
@@ -298,17 +301,32 @@ impl Client {
             permissions,
             resend_after_auth: true,
             ask_auth_handler: true,
+            service: None,
             deadline: Deadline::after(self.inner.timeout),
         }
     }
 
     /// Sends `exchange` through the client's recovery (see [`crate::recovery`]).
-    async fn execute(&self, exchange: &Exchange<'_>, span: &tracing::Span) -> Result<wire::Reply> {
+    pub(crate) async fn execute(
+        &self,
+        exchange: &Exchange<'_>,
+        span: &tracing::Span,
+    ) -> Result<wire::Reply> {
         let inner = &*self.inner;
         inner
             .recovery
             .execute(&inner.transport, &inner.identity, exchange, span)
             .await
+    }
+
+    /// The client's timeout.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// `<base>/api/<app>/services/`.
+    pub(crate) fn services_base(&self) -> &Url {
+        &self.inner.services_base
     }
 
     /// How the client builds challenges (for the fuzz targets).

@@ -336,6 +336,9 @@ pub(crate) enum Attach {
     Function(Option<Auth>),
     /// The app token (auth status).
     AppToken,
+    /// An app service: the app token, always (fail closed), and the client's own credential
+    /// beside it (an API key, a bearer or player token), which says who pays.
+    Service,
     /// No credential header; cookies only (`/auth/me`, minting, guest sign-in).
     CookiesOnly,
 }
@@ -345,6 +348,8 @@ pub(crate) enum Attach {
 /// obtained it.
 pub(crate) enum Attached {
     AppToken(Option<HeaderValue>, u64),
+    /// The app token, and the client's credential beside it (never another `Service`).
+    Service(Option<HeaderValue>, u64, Box<Attached>),
     Player(Option<HeaderValue>, u64),
     ApiKey(Option<HeaderValue>),
     Bearer(Option<HeaderValue>),
@@ -355,10 +360,22 @@ const X_APP_TOKEN: HeaderName = HeaderName::from_static(gipity_shared::header::A
 const X_API_KEY: HeaderName = HeaderName::from_static(gipity_shared::header::API_KEY);
 
 impl Attached {
+    /// The credential's headers: one, or two for a service.
+    pub(crate) fn headers(&self) -> [Option<(HeaderName, &HeaderValue)>; 2] {
+        match self {
+            Self::Service(value, _, beside) => [
+                value.as_ref().map(|value| (X_APP_TOKEN, value)),
+                beside.header(),
+            ],
+            other => [other.header(), None],
+        }
+    }
+
     /// The credential's header, if it has one.
-    pub(crate) fn header(&self) -> Option<(HeaderName, &HeaderValue)> {
+    fn header(&self) -> Option<(HeaderName, &HeaderValue)> {
         let (name, value) = match self {
             Self::AppToken(value, _) => (X_APP_TOKEN, value),
+            Self::Service(..) => return None,
             Self::Player(value, _) | Self::Bearer(value) => (http::header::AUTHORIZATION, value),
             Self::ApiKey(value) => (X_API_KEY, value),
             Self::Nothing => return None,
@@ -486,6 +503,7 @@ impl Identity {
         let auth = match attach {
             Attach::CookiesOnly => return Ok(Attached::Nothing),
             Attach::AppToken => return self.app_token(transport, attach, deadline).await,
+            Attach::Service => return self.service(transport, deadline).await,
             Attach::Function(auth) => auth,
         };
         match &self.held {
@@ -508,6 +526,34 @@ impl Identity {
             }
             Held::Anonymous => Ok(Attached::Nothing),
         }
+    }
+
+    /// The app token and, beside it, the client's own credential (for a player, signed in
+    /// first; a session has only its cookie).
+    async fn service(&self, transport: &Transport, deadline: &Deadline) -> Result<Attached> {
+        let Attached::AppToken(token, generation) =
+            self.app_token(transport, Attach::Service, deadline).await?
+        else {
+            return Err(Error::CredentialUnavailable {
+                credential: CredentialKind::AppToken,
+                source: None,
+            });
+        };
+        let beside = match &self.held {
+            Held::Session | Held::Anonymous => Attached::Nothing,
+            Held::Player { .. } => match self.player_token(transport, deadline).await {
+                Ok((player, player_generation)) => Attached::Player(player, player_generation),
+                Err(source) => {
+                    return Err(Error::CredentialUnavailable {
+                        credential: CredentialKind::PlayerToken,
+                        source: Some(source),
+                    });
+                }
+            },
+            Held::ApiKey(headers) => Attached::ApiKey(headers.plain.clone()),
+            Held::Bearer(headers) => Attached::Bearer(headers.bearer.clone()),
+        };
+        Ok(Attached::Service(token, generation, Box::new(beside)))
     }
 
     async fn app_token(
@@ -602,7 +648,7 @@ impl Identity {
             timeout: self.timeout,
             request_id: None,
         };
-        let reply = transport.send(&request, None, None).await?;
+        let reply = transport.send(&request, [None, None], None).await?;
         if reply.is_success() {
             Ok(reply)
         } else if reply.status == 429 {
@@ -626,6 +672,11 @@ impl Identity {
                 if let Held::Player { token, .. } = &self.held {
                     token.invalidate(*generation);
                 }
+                true
+            }
+            Attached::Service(_, generation, beside) => {
+                self.app_token.invalidate(*generation);
+                self.invalidate(beside);
                 true
             }
             Attached::ApiKey(_) | Attached::Bearer(_) | Attached::Nothing => false,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::Challenge;
+use crate::auth::{Challenge, ChallengeKind};
 
 /// `Result` with this crate's [`Error`] as the default error type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
@@ -76,14 +76,25 @@ pub enum Error {
 
     /// The user must sign in (`LOGIN_REQUIRED`), and the auth handler did not resolve it.
     /// The challenge says where to send the user; [`Challenge::outcome`] says what the handler
-    /// reported, if there was one.
-    #[error("sign-in required")]
+    /// reported, if there was one. From a service, the message says who pays
+    /// ([`Challenge::service`]).
+    #[error("sign-in required{}", ServiceNote(.0, ChallengeKind::Login))]
     LoginRequired(Box<Challenge>),
 
-    /// The user is signed in but has not granted this app the permissions the function needs
-    /// (`CONSENT_REQUIRED`), and the auth handler did not resolve it.
-    #[error("consent required")]
+    /// The user is signed in but has not granted this app the permissions the function or
+    /// service needs (`CONSENT_REQUIRED`), and the auth handler did not resolve it.
+    #[error("consent required{}", ServiceNote(.0, ChallengeKind::Consent))]
     ConsentRequired(Box<Challenge>),
+
+    /// The one who pays for a service call (the signed-in user under `user_pays`, the app's
+    /// owner under `owner_pays`) has too few credits (402 `INSUFFICIENT_CREDITS`). Never
+    /// retried: more credits, or another payer, is the way on.
+    #[error("insufficient credits for the service{}", OptionalMessage(message.as_deref()))]
+    #[non_exhaustive]
+    InsufficientCredits {
+        /// The platform's message, redacted and bounded.
+        message: Option<String>,
+    },
 
     /// The API answered 429. `retry_after` is the server's `Retry-After`, when it sent one.
     #[error("rate limited by the gipity api")]
@@ -318,6 +329,43 @@ impl fmt::Display for TransportError {
 impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.0.source()
+    }
+}
+
+/// What a service challenge adds to the error's message: who pays, and how to change it.
+struct ServiceNote<'a>(&'a Challenge, ChallengeKind);
+
+impl fmt::Display for ServiceNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(service) = self.0.service() else {
+            return Ok(());
+        };
+        match self.1 {
+            ChallengeKind::Login => write!(
+                f,
+                ": the app's `{service}` service is billed to its users (`user_pays`), so a \
+                 Gipity user must sign in to pay for it; to bill the app's owner instead, \
+                 declare `{service}: owner_pays` in the `services` phase of the app's gipity.yaml"
+            ),
+            ChallengeKind::Consent => write!(
+                f,
+                ": the app's `{service}` service is billed to its users (`user_pays`), and the \
+                 user has not allowed this app to use AI on their behalf (IDENTITY | AI); \
+                 `{service}: owner_pays` in gipity.yaml bills the app's owner instead"
+            ),
+        }
+    }
+}
+
+/// `: <message>`, or nothing.
+struct OptionalMessage<'a>(Option<&'a str>);
+
+impl fmt::Display for OptionalMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(message) => write!(f, ": {message}"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -80,12 +80,14 @@ mod credentials;
 mod error;
 mod flight;
 mod function;
+pub mod llm;
 mod options;
 mod platform;
 mod recovery;
 mod redact;
 mod scope;
 mod secret;
+mod services;
 mod transport;
 mod validate;
 mod wire;
@@ -114,6 +116,7 @@ pub use function::RemoteFunction;
 pub use options::CallOptions;
 pub use platform::public::*;
 pub use scope::Scope;
+pub use services::DEFAULT_MEDIA_TIMEOUT;
 pub use url::Url;
 
 #[doc(inline)]

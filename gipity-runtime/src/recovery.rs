@@ -150,6 +150,8 @@ pub(crate) struct Exchange<'a> {
     pub(crate) ask_auth_handler: bool,
     /// When the whole call must be done by.
     pub(crate) deadline: Deadline,
+    /// The app service called, for the challenges it meets (`None` for a function).
+    pub(crate) service: Option<&'a str>,
 }
 
 /// A client's recovery: its auth handler, the gate that makes concurrent calls share one
@@ -206,7 +208,7 @@ impl Recovery {
                 .await?;
             let limit = deadline.limit(exchange.request.timeout);
             let reply = transport
-                .send(&exchange.request, credential.header(), limit)
+                .send(&exchange.request, credential.headers(), limit)
                 .await?;
             span.record("status", reply.status);
             let failure = (!reply.is_success()).then(|| wire::failure(&reply));
@@ -218,7 +220,10 @@ impl Recovery {
             };
             let can = Abilities {
                 handler: self.handler.is_some() && exchange.ask_auth_handler,
-                renewable: matches!(credential, Attached::AppToken(..) | Attached::Player(..)),
+                renewable: matches!(
+                    credential,
+                    Attached::AppToken(..) | Attached::Player(..) | Attached::Service(..)
+                ),
                 max_retry_after: self.max_retry_after,
             };
             match decide(answer, tried, can) {
@@ -253,6 +258,7 @@ impl Recovery {
                         ChallengeKind::Consent => failure.consent_url.as_deref(),
                     };
                     let mut challenge = self.challenges.make(kind, given, exchange.permissions);
+                    challenge.service = exchange.service.map(Box::from);
                     challenge.outcome = tried.completed(kind).then_some(AuthOutcome::Completed);
                     if let (Decision::Ask(_), Some(handler)) = (decision, &self.handler) {
                         // The user's time with the handler does not count against the call.

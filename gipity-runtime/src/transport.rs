@@ -124,21 +124,21 @@ impl Transport {
         self.session.as_ref()
     }
 
-    /// Sends `request` with `credential` (a header name and its sensitive value) and reads the
+    /// Sends `request` with `credentials` (header names and their sensitive values) and reads the
     /// response, within `limit` if one is given (else the request's timeout). A redirect is
     /// [`Error::Redirected`] (see [`platform_http::is_redirect`]): it is never followed, and it
     /// is not an answer of the API.
     pub(crate) async fn send(
         &self,
         request: &Request<'_>,
-        credential: Option<(HeaderName, &HeaderValue)>,
+        credentials: [Option<(HeaderName, &HeaderValue)>; 2],
         limit: Option<Duration>,
     ) -> Result<Reply> {
         let limit = limit.unwrap_or(request.timeout);
         let outgoing = platform_http::Outgoing {
             method: &request.method,
             url: request.url,
-            headers: headers(request, credential),
+            headers: headers(request, credentials),
             body: request.body.as_ref(),
             limit: (self.http_timeout != Some(limit)).then_some(limit),
             timeout: request.timeout,
@@ -155,13 +155,16 @@ impl Transport {
 
 /// The headers of `request`: ours, in one allocation with room for the HTTP client's defaults
 /// (`User-Agent`), rather than a map that fills up and is rehashed as they are added.
-fn headers(request: &Request<'_>, credential: Option<(HeaderName, &HeaderValue)>) -> HeaderMap {
+fn headers(
+    request: &Request<'_>,
+    credentials: [Option<(HeaderName, &HeaderValue)>; 2],
+) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(8);
     headers.insert(ACCEPT, APPLICATION_JSON);
     if request.body.is_some() {
         headers.insert(CONTENT_TYPE, APPLICATION_JSON);
     }
-    if let Some((name, value)) = credential {
+    for (name, value) in credentials.into_iter().flatten() {
         headers.insert(name, value.clone());
     }
     if let Some(id) = request.request_id {

@@ -211,6 +211,13 @@ fn error_code(code: String) -> String {
 
 /// The error for a non-success reply that nothing recovered from.
 pub(crate) fn error_from(reply: &Reply, failure: Failure) -> Error {
+    let out_of_credits =
+        reply.status == 402 || failure.code.as_deref() == Some("INSUFFICIENT_CREDITS");
+    if out_of_credits && (failure.parsed || reply.body.is_empty()) {
+        return Error::InsufficientCredits {
+            message: failure.message.map(|m| redact::excerpt(m.as_bytes())),
+        };
+    }
     if failure.parsed || reply.body.is_empty() {
         Error::Http {
             status: reply.status,

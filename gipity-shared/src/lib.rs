@@ -134,8 +134,11 @@ pub const CLIENT_METHODS: &[&str] = &[
     "clear_tokens",
     "cookie_jar",
     "install",
+    "llm",
     "me",
     "scope",
+    "service",
+    "service_list",
 ];
 
 /// Header names of the protocol, lowercase (as HTTP/2 and the `http` crate spell them).
@@ -161,6 +164,8 @@ pub mod path {
     pub const CONSENT: &str = "/api/auth/consent";
     /// What comes after `/api/<guid>` for a function: `/fn/<name>`.
     pub const FUNCTION: &str = "fn";
+    /// What comes after `/api/<guid>` for an app service: `/services/<name>`.
+    pub const SERVICES: &str = "services";
     /// What comes after `/api/<guid>` for an app player's sign-in: `/auth/guest`.
     pub const GUEST: &[&str] = &["auth", "guest"];
     /// What comes after `/api/<guid>` for the auth status: `/auth/status`.

@@ -1,0 +1,540 @@
+//! App services: `/api/<app>/services/<name>`. The LLM service answers with a deterministic
+//! fake model (the last user message, or the prompt, reversed), as one answer or as
+//! server-sent events; the media services answer their documented shapes with URLs the
+//! emulator serves itself. Every service needs an app token; who pays follows the app's
+//! billing mode for the service (`user_pays` by default, like the platform).
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::callers::{self, Resolved};
+use crate::faults::{Fault, ScriptedBody, Step, Target};
+use crate::http::{ApiError, JSON, MAX_BODY, allow, data, parse_json_body, read_body, respond};
+use crate::model::{Billing, Caller, permissions};
+use crate::state::Shared;
+
+/// The permissions a service asks a paying user for: IDENTITY | AI.
+pub(crate) const SERVICE_PERMISSIONS: u32 = permissions::IDENTITY | permissions::AI;
+
+/// The model tiers, and the concrete model each stands for.
+const TIERS: [(&str, &str); 5] = [
+    ("small", "emulator-small"),
+    ("fast", "emulator-fast"),
+    ("medium", "emulator-medium"),
+    ("large", "emulator-large"),
+    ("thinking", "emulator-thinking"),
+];
+/// The project default model.
+const DEFAULT_MODEL: &str = "emulator-medium";
+
+/// The documented limits of a chat request.
+const MAX_MESSAGES: usize = 20;
+const MAX_PROMPT_CHARS: usize = 32_000;
+const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+const MAX_TOKENS: u64 = 4096;
+
+/// The services the emulator knows, and their GET lists.
+const SERVICES: [&str; 8] = [
+    "llm",
+    "tts",
+    "image",
+    "sound",
+    "music",
+    "transcribe",
+    "video",
+    "location",
+];
+
+/// Routes `rest` (the segments after `services/`).
+pub(crate) async fn route(
+    shared: &Shared,
+    app: &str,
+    rest: &[&str],
+    parts: &Parts,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (service, list) = match rest {
+        [service] => (*service, None),
+        ["llm", "models"] | ["music", "models"] | ["image", "models"] | ["tts", "voices"] => {
+            (rest[0], Some(rest[1]))
+        }
+        ["location", kind @ ("ip" | "geocode")] => ("location", Some(*kind)),
+        _ => return Err(unknown_service(&rest.join("/"))),
+    };
+    if !SERVICES.contains(&service) {
+        return Err(unknown_service(service));
+    }
+    {
+        let state = shared.lock();
+        if !state.apps.contains_key(app) {
+            return Err(ApiError::app_not_found(app));
+        }
+    }
+    let is_get = matches!(list, Some("models" | "voices"));
+    allow(
+        &parts.method,
+        &[if is_get { Method::GET } else { Method::POST }],
+    )?;
+    let name = match list {
+        Some(kind) => format!("{service}/{kind}"),
+        None => service.to_owned(),
+    };
+    let target = Target::service(app, &name);
+    let fault = shared
+        .lock()
+        .take_fault_if(&target, |fault| !fault.in_stream());
+    if let Some(response) = crate::faults::apply(&shared.body_bytes_sent, fault).await {
+        return Ok(response);
+    }
+    let payer = pay(shared, app, service, parts)?;
+    if is_get {
+        return Ok(listing(&name));
+    }
+    let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
+    match (service, list) {
+        ("llm", None) => llm(shared, app, &target, &payer, &body).await,
+        (_, _) => media(shared, &payer, &name, &body),
+    }
+}
+
+fn unknown_service(name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "SERVICE_NOT_FOUND",
+        format!("no service `{}`", crate::http::excerpt(name)),
+    )
+}
+
+/// Who pays for a call of `service`: the app's owner or the identified user. Fails with the
+/// platform's challenges under `user_pays`.
+fn pay(shared: &Shared, app: &str, service: &str, parts: &Parts) -> Result<Payer, ApiError> {
+    let state = shared.lock();
+    // Every service call needs an app token, whatever else it carries.
+    if !callers::check_app_token(&state, &parts.headers, app)? {
+        return Err(ApiError::unauthorized(
+            "APP_TOKEN_REQUIRED",
+            "a service call needs an app token in X-App-Token",
+        ));
+    }
+    let billing = state
+        .apps
+        .get(app)
+        .map_or(Billing::UserPays, |entry| entry.billing(service));
+    if billing == Billing::OwnerPays {
+        return Ok(Payer::Owner(app.to_owned()));
+    }
+    let resolved: Resolved = callers::resolve(&state, app, &parts.headers)?;
+    match (resolved.caller, resolved.user) {
+        (Caller::ApiKey, _) => Ok(Payer::Owner(app.to_owned())),
+        (Caller::Session, Some(user)) => {
+            if state.has_consent(&user.guid, app, SERVICE_PERMISSIONS) {
+                Ok(Payer::User(user.guid))
+            } else {
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "CONSENT_REQUIRED",
+                    format!(
+                        "the app's `{service}` service is billed to its users: allow it to use AI on your behalf"
+                    ),
+                )
+                .with(
+                    "consentUrl",
+                    shared.challenge_url("consent", app, SERVICE_PERMISSIONS),
+                ))
+            }
+        }
+        (Caller::Player | Caller::Account, Some(user)) => Ok(Payer::User(user.guid)),
+        _ => Err(ApiError::unauthorized(
+            "LOGIN_REQUIRED",
+            format!("the app's `{service}` service is billed to its users: sign in with Gipity"),
+        )
+        .with(
+            "loginUrl",
+            shared.challenge_url("login", app, SERVICE_PERMISSIONS),
+        )),
+    }
+}
+
+/// Who a call is billed to.
+pub(crate) enum Payer {
+    /// The app's owner (by app GUID).
+    Owner(String),
+    /// A user (by guid).
+    User(String),
+}
+
+/// Takes `cost` credits from `payer`, or answers 402 `INSUFFICIENT_CREDITS`.
+fn charge(shared: &Shared, payer: &Payer, cost: u64) -> Result<(), ApiError> {
+    let mut state = shared.lock();
+    let balance = match payer {
+        Payer::Owner(app) => state.owner_credits.entry(app.clone()),
+        Payer::User(guid) => state.user_credits.entry(guid.clone()),
+    }
+    .or_insert(crate::state::DEFAULT_CREDITS);
+    if *balance < cost {
+        return Err(ApiError::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "INSUFFICIENT_CREDITS",
+            format!("Insufficient credits: this call costs {cost}, the balance is {balance}"),
+        ));
+    }
+    *balance -= cost;
+    state.counters.credits_charged += cost;
+    Ok(())
+}
+
+/// `GET` lists, wrapped in `data`.
+fn listing(name: &str) -> Response {
+    let body = match name {
+        "llm/models" => json!({
+            "models": TIERS
+                .iter()
+                .map(|(tier, id)| json!({"id": id, "tier": tier, "provider": "emulator"}))
+                .collect::<Vec<_>>(),
+            "default_model": DEFAULT_MODEL,
+        }),
+        "music/models" => {
+            json!({"models": [{"id": "emulator-music"}], "default_model": "emulator-music"})
+        }
+        "image/models" => json!({"models": [{"id": "emulator-image"}]}),
+        _ => json!({"voices": [{"id": "emulator-voice", "name": "Emulator", "language": "en"}]}),
+    };
+    let mut response = data(body);
+    rate_limit_headers(&mut response);
+    response
+}
+
+/// The media services: their documented answers, with a URL under `/__media/`.
+fn media(shared: &Shared, payer: &Payer, name: &str, body: &Value) -> Result<Response, ApiError> {
+    let text = |field: &str| body.get(field).and_then(Value::as_str).unwrap_or("");
+    let need = |field: &str| -> Result<(), ApiError> {
+        if text(field).is_empty() {
+            return Err(ApiError::bad_request(format!("`{field}` is required")));
+        }
+        Ok(())
+    };
+    let cost = 5;
+    let url = format!(
+        "{}/__media/{name}/{}.bin",
+        shared.base_url,
+        shared.next_id()
+    );
+    let answer = match name {
+        "tts" => {
+            need("text")?;
+            json!({"url": url})
+        }
+        "image" | "video" => {
+            need("prompt")?;
+            json!({"url": url})
+        }
+        "sound" => {
+            need("text")?;
+            json!({"url": url, "credits_used": cost})
+        }
+        "music" => {
+            need("prompt")?;
+            let instrumental = body.get("instrumental").and_then(Value::as_bool) == Some(true);
+            if instrumental && !text("lyrics").is_empty() {
+                return Err(ApiError::bad_request(
+                    "`lyrics` conflicts with `instrumental: true`",
+                ));
+            }
+            json!({"url": url, "model": "emulator-music", "credits_used": cost})
+        }
+        "transcribe" => json!({"text": "", "words": [], "language": "en", "duration_seconds": 0}),
+        "location/ip" => json!({"ip": text("ip"), "country": "ZZ", "city": "Loopback"}),
+        "location/geocode" => {
+            let (Some(lat), Some(lon)) = (
+                body.get("lat").and_then(Value::as_f64),
+                body.get("lon").and_then(Value::as_f64),
+            ) else {
+                return Err(ApiError::bad_request(
+                    "`lat` and `lon` are required numbers",
+                ));
+            };
+            json!({"lat": lat, "lon": lon, "address": "1 Loopback Way"})
+        }
+        _ => return Err(unknown_service(name)),
+    };
+    charge(shared, payer, cost)?;
+    let mut response = respond(StatusCode::OK, JSON, answer.to_string());
+    rate_limit_headers(&mut response);
+    Ok(response)
+}
+
+/// `RateLimit-*` headers (the IETF draft names), as the platform sends on service answers.
+fn rate_limit_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from_static("600"));
+    headers.insert("ratelimit-remaining", HeaderValue::from_static("599"));
+    headers.insert("ratelimit-reset", HeaderValue::from_static("60"));
+}
+
+/// What a chat request asks for, checked against the documented limits.
+struct Chat {
+    model: String,
+    answer: String,
+    prompt_chars: usize,
+    stream: bool,
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(message)
+}
+
+/// Reads and checks a chat request; the answer is the last user message (or the prompt),
+/// reversed.
+fn chat_request(body: &Value) -> Result<Chat, ApiError> {
+    let Some(object) = body.as_object() else {
+        return Err(bad("the body must be a JSON object"));
+    };
+    let mut last_user = None;
+    let mut prompt_chars = 0;
+    if let Some(messages) = object.get("messages") {
+        let Some(messages) = messages.as_array() else {
+            return Err(bad("`messages` must be an array"));
+        };
+        if messages.len() > MAX_MESSAGES {
+            return Err(bad(format!("at most {MAX_MESSAGES} messages")));
+        }
+        for message in messages {
+            let role = message.get("role").and_then(Value::as_str).unwrap_or("");
+            if !matches!(role, "system" | "user" | "assistant") {
+                return Err(bad("a message's `role` is system, user or assistant"));
+            }
+            let text = message_text(message.get("content"))?;
+            prompt_chars += text.chars().count();
+            if role == "user" {
+                last_user = Some(text);
+            }
+        }
+    }
+    if let Some(prompt) = object.get("prompt") {
+        let Some(prompt) = prompt.as_str() else {
+            return Err(bad("`prompt` must be a string"));
+        };
+        let chars = prompt.chars().count();
+        if chars > MAX_PROMPT_CHARS {
+            return Err(bad(format!(
+                "`prompt` is at most {MAX_PROMPT_CHARS} characters"
+            )));
+        }
+        prompt_chars += chars;
+        last_user = Some(prompt.to_owned());
+    }
+    if let Some(image) = object.get("image") {
+        check_image(image)?;
+    }
+    let Some(text) = last_user else {
+        return Err(bad("give `messages` with a user message, or `prompt`"));
+    };
+    if let Some(temperature) = object.get("temperature") {
+        let valid = temperature
+            .as_f64()
+            .is_some_and(|t| (0.0..=2.0).contains(&t));
+        if !valid {
+            return Err(bad("`temperature` is a number from 0 to 2"));
+        }
+    }
+    if let Some(max) = object.get("max_tokens")
+        && !max
+            .as_u64()
+            .is_some_and(|max| (1..=MAX_TOKENS).contains(&max))
+    {
+        return Err(bad(format!("`max_tokens` is 1 to {MAX_TOKENS}")));
+    }
+    let model = match object.get("model") {
+        None | Some(Value::Null) => DEFAULT_MODEL.to_owned(),
+        Some(Value::String(model)) if model == "default" => {
+            return Err(bad(
+                "there is no `default` model alias: leave `model` out for the project default",
+            ));
+        }
+        Some(Value::String(model)) => TIERS
+            .iter()
+            .find(|(tier, id)| tier == model || id == model)
+            .map(|(_, id)| (*id).to_owned())
+            .ok_or_else(|| bad(format!("unknown model `{}`", crate::http::excerpt(model))))?,
+        Some(_) => return Err(bad("`model` must be a string")),
+    };
+    let stream = object.get("stream").and_then(Value::as_bool) == Some(true);
+    Ok(Chat {
+        model,
+        answer: text.chars().rev().collect(),
+        prompt_chars,
+        stream,
+    })
+}
+
+/// The text of a message's `content`: a string, or the text of its parts (images checked).
+fn message_text(content: Option<&Value>) -> Result<String, ApiError> {
+    match content {
+        Some(Value::String(text)) => Ok(text.clone()),
+        Some(Value::Array(parts)) => {
+            let mut text = String::new();
+            for part in parts {
+                match part.get("type").and_then(Value::as_str) {
+                    Some("text") => {
+                        text.push_str(part.get("text").and_then(Value::as_str).unwrap_or(""))
+                    }
+                    Some("image_url") => {
+                        let url = part
+                            .pointer("/image_url/url")
+                            .and_then(Value::as_str)
+                            .unwrap_or("");
+                        check_data_uri(url)?;
+                    }
+                    Some("image") => check_image(part)?,
+                    _ => return Err(bad("a content part is `text`, `image_url` or `image`")),
+                }
+            }
+            Ok(text)
+        }
+        _ => Err(bad(
+            "a message's `content` is a string or an array of parts",
+        )),
+    }
+}
+
+fn check_image(image: &Value) -> Result<(), ApiError> {
+    let data = image.get("data").and_then(Value::as_str).unwrap_or("");
+    let media_type = image
+        .get("media_type")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if data.is_empty() || !media_type.starts_with("image/") {
+        return Err(bad("an image has `data` and an `image/...` `media_type`"));
+    }
+    if data.starts_with("http://") || data.starts_with("https://") {
+        return Err(bad(
+            "an image is a data URI or base64 data, not an external URL",
+        ));
+    }
+    if data.len() / 4 * 3 > MAX_IMAGE_BYTES {
+        return Err(bad("an image is at most 5 MB"));
+    }
+    Ok(())
+}
+
+fn check_data_uri(url: &str) -> Result<(), ApiError> {
+    if !url.starts_with("data:image/") {
+        return Err(bad(
+            "an image URL must be a `data:image/...` URI; external URLs are refused",
+        ));
+    }
+    if url.len() / 4 * 3 > MAX_IMAGE_BYTES {
+        return Err(bad("an image is at most 5 MB"));
+    }
+    Ok(())
+}
+
+/// `POST /services/llm`.
+async fn llm(
+    shared: &Shared,
+    app: &str,
+    target: &Target,
+    payer: &Payer,
+    body: &Value,
+) -> Result<Response, ApiError> {
+    let chat = chat_request(body)?;
+    let completion_chars = chat.answer.chars().count();
+    let cost = 1 + (chat.prompt_chars + completion_chars) as u64 / 100;
+    charge(shared, payer, cost)?;
+    let usage = json!({
+        "prompt_tokens": chat.prompt_chars.div_ceil(4),
+        "completion_tokens": completion_chars.div_ceil(4),
+        "total_tokens": chat.prompt_chars.div_ceil(4) + completion_chars.div_ceil(4),
+    });
+    let id = format!("chatcmpl-emu-{}", shared.next_id());
+    {
+        let mut state = shared.lock();
+        state.counters.llm_requests += 1;
+    }
+    if !chat.stream {
+        let answer = json!({
+            "id": id,
+            "object": "chat.completion",
+            "model": chat.model,
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": chat.answer},
+                "finish_reason": "stop",
+            }],
+            "usage": usage,
+            "provider": "emulator",
+            "credits_used": cost,
+        });
+        let mut response = respond(StatusCode::OK, JSON, answer.to_string());
+        rate_limit_headers(&mut response);
+        return Ok(response);
+    }
+    let (chunk_chars, delay) = shared.lock().llm_stream(app);
+    let stream_fault = shared.lock().take_fault_if(target, Fault::in_stream);
+    let mut events: Vec<Step> = Vec::new();
+    // A comment first, as servers send to keep a connection open: a client must skip it.
+    events.push(Step::Data(Bytes::from_static(b": keep-alive\n\n")));
+    let chars: Vec<char> = chat.answer.chars().collect();
+    let mut deltas: Vec<String> = chars
+        .chunks(chunk_chars.max(1))
+        .map(|chunk| chunk.iter().collect())
+        .collect();
+    if deltas.is_empty() {
+        deltas.push(String::new());
+    }
+    let event = |value: Value| Bytes::from(format!("data: {value}\n\n"));
+    // Whether the stream ends before its final event (a cut or a stall).
+    let mut cut = false;
+    for (n, delta) in deltas.iter().enumerate() {
+        match &stream_fault {
+            Some(Fault::StreamCut { after }) if *after == n => {
+                cut = true;
+                break;
+            }
+            Some(Fault::StreamStall { after }) if *after == n => {
+                events.push(Step::Stall);
+                cut = true;
+                break;
+            }
+            Some(Fault::StreamMalformed { after }) if *after == n => {
+                events.push(Step::Data(Bytes::from_static(
+                    b"data: {\"choices\": [{\"delta\"\n\n",
+                )));
+                break;
+            }
+            _ => {}
+        }
+        if n > 0 && !delay.is_zero() {
+            events.push(Step::Pause(delay));
+        }
+        events.push(Step::Data(event(json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "model": chat.model,
+            "choices": [{"index": 0, "delta": {"content": delta}, "finish_reason": null}],
+        }))));
+    }
+    if !cut {
+        events.push(Step::Data(event(json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "model": chat.model,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            "usage": usage,
+            "credits_used": cost,
+        }))));
+        events.push(Step::Data(Bytes::from_static(b"data: [DONE]\n\n")));
+    }
+    let body = ScriptedBody::watched(events, Arc::clone(&shared.streams_aborted));
+    let mut response = respond(StatusCode::OK, "text/event-stream", Body::new(body));
+    response
+        .headers_mut()
+        .insert("cache-control", HeaderValue::from_static("no-cache"));
+    rate_limit_headers(&mut response);
+    Ok(response)
+}

@@ -1,0 +1,304 @@
+//! App services over HTTP against the emulator: the LLM service (chat, models, limits), billing
+//! modes and their errors, and the generic call for the media services.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{APP, builder, emulator, login_client, session_client, signed_in_client};
+use gipity_emulator::{Billing, Fault, Target, Times};
+use gipity_runtime::llm::{ChatRequest, Message, Part, Role, Tier};
+use gipity_runtime::{AuthOutcome, ChallengeKind, CookieJar, Credentials, Error};
+use serde_json::{Value, json};
+
+fn hello() -> ChatRequest {
+    ChatRequest::new()
+        .message(Message::system("Be brief."))
+        .message(Message::user("hello there"))
+}
+
+#[tokio::test]
+async fn owner_pays_lets_an_anonymous_session_chat() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    let client = session_client(&emu);
+    let answer = client.llm().chat(&hello()).await.unwrap();
+    assert_eq!(answer.text(), "ereht olleh");
+    assert_eq!(answer.finish_reason(), Some("stop"));
+    assert_eq!(answer.model, "emulator-medium");
+    let credits = answer.credits_used.unwrap();
+    assert!(credits >= 1);
+    assert_eq!(emu.app(APP).owner_credits(), 1_000 - credits);
+    assert!(answer.usage.unwrap().total_tokens > 0);
+    // The call carried the app token, and only that.
+    let sent = emu.requests();
+    let call = sent
+        .iter()
+        .find(|r| r.path == format!("/api/{APP}/services/llm"))
+        .unwrap();
+    assert!(call.header("x-app-token").is_some());
+    assert!(call.header("x-request-id").is_some());
+    assert_eq!(call.header("authorization"), None);
+}
+
+#[tokio::test]
+async fn user_pays_asks_an_anonymous_caller_to_sign_in_and_says_why() {
+    let emu = emulator().await;
+    let err = session_client(&emu).llm().chat(&hello()).await.unwrap_err();
+    let Error::LoginRequired(challenge) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(challenge.service(), Some("llm"));
+    let permissions: Vec<(String, String)> = challenge
+        .url()
+        .query_pairs()
+        .filter(|(key, _)| key == "permissions")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(permissions, [("permissions".to_owned(), "5".to_owned())]);
+    let message = err.to_string();
+    assert!(
+        message.contains("billed to its users (`user_pays`)"),
+        "{message}"
+    );
+    assert!(message.contains("llm: owner_pays"), "{message}");
+    assert_eq!(emu.counters().llm_requests, 0);
+}
+
+#[tokio::test]
+async fn user_pays_signs_in_then_consents_then_answers_and_charges_the_user() {
+    let emu = emulator().await;
+    let user = emu.create_user("Payer");
+    let jar = CookieJar::new();
+    // The handler signs in (the login page grants what it asks for, IDENTITY | AI).
+    let (client, runs) = login_client(&emu, jar, user.clone());
+    let answer = client.llm().chat(&hello()).await.unwrap();
+    assert_eq!(answer.text(), "ereht olleh");
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(emu.credits(&user), 1_000 - answer.credits_used.unwrap());
+    assert_eq!(emu.app(APP).owner_credits(), 1_000);
+
+    // A signed-in user without AI permission meets a consent challenge.
+    emu.revoke_consent(&user, APP);
+    emu.grant_consent(&user, APP, 1);
+    let asked = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&asked);
+    let consenting = emu.clone();
+    let granted = user.clone();
+    let cookie = emu.sign_in(&user);
+    let client = builder(&emu)
+        .credentials(Credentials::session().with_cookies(cookie))
+        .on_auth_required(move |challenge| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            assert_eq!(challenge.kind(), ChallengeKind::Consent);
+            assert_eq!(challenge.service(), Some("llm"));
+            consenting.grant_consent(&granted, APP, 5);
+            async { AuthOutcome::Completed }
+        })
+        .build()
+        .unwrap();
+    let answer = client.llm().chat(&hello()).await.unwrap();
+    assert_eq!(answer.text(), "ereht olleh");
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn insufficient_credits_is_its_own_error_and_is_not_retried() {
+    let emu = emulator().await;
+    let (client, user) = signed_in_client(&emu);
+    emu.grant_consent(&user, APP, 5);
+    emu.set_credits(&user, 0);
+    let err = client.llm().chat(&hello()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::InsufficientCredits { message: Some(m), .. } if m.contains("Insufficient credits")),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    let sent = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/services/llm"))
+        .count();
+    assert_eq!(sent, 1);
+}
+
+#[tokio::test]
+async fn api_key_and_bearer_clients_are_identified_payers() {
+    let emu = emulator().await;
+    let key = emu.app(APP).api_key();
+    let client = builder(&emu)
+        .credentials(Credentials::api_key(key))
+        .build()
+        .unwrap();
+    let answer = client.llm().chat(&hello()).await.unwrap();
+    // The key bills the app's owner; it went beside the app token.
+    assert_eq!(
+        emu.app(APP).owner_credits(),
+        1_000 - answer.credits_used.unwrap()
+    );
+    let call = emu
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/services/llm"))
+        .unwrap();
+    assert!(call.header("x-app-token").is_some());
+    assert!(call.header("x-api-key").is_some());
+
+    let user = emu.create_user("Account");
+    let token = emu.account_token(&user);
+    let client = builder(&emu)
+        .credentials(Credentials::bearer(token))
+        .build()
+        .unwrap();
+    let answer = client.llm().chat(&hello()).await.unwrap();
+    assert_eq!(emu.credits(&user), 1_000 - answer.credits_used.unwrap());
+}
+
+#[tokio::test]
+async fn every_limit_is_checked_before_sending() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    let client = session_client(&emu);
+    let many = (0..21).fold(ChatRequest::new(), |r, i| {
+        r.message(Message::user(format!("{i}")))
+    });
+    let cases = [
+        (ChatRequest::new(), "needs messages or a prompt"),
+        (many, "at most 20 messages"),
+        (
+            ChatRequest::new().prompt("x".repeat(32_001)),
+            "at most 32000 characters",
+        ),
+        (hello().temperature(2.5), "temperature is 0 to 2"),
+        (hello().temperature(-0.1), "temperature is 0 to 2"),
+        (hello().max_tokens(4097), "max_tokens is 1 to 4096"),
+        (hello().max_tokens(0), "max_tokens is 1 to 4096"),
+        (hello().model("default"), "no `default` model"),
+        (
+            hello().image("https://example.com/cat.png", "image/png"),
+            "not as a URL",
+        ),
+        (
+            hello().image("x".repeat(7 * 1024 * 1024), "image/png"),
+            "at most 5 MB",
+        ),
+        (
+            ChatRequest::new().message(Message::parts(
+                Role::User,
+                vec![Part::ImageUrl {
+                    image_url: gipity_runtime::llm::ImageUrl {
+                        url: "https://example.com/cat.png".into(),
+                    },
+                }],
+            )),
+            "not as a URL",
+        ),
+    ];
+    for (request, expected) in cases {
+        let err = client.llm().chat(&request).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest(m) if m.contains(expected)),
+            "{expected}: {err:?}"
+        );
+    }
+    assert_eq!(emu.requests().len(), 0, "nothing was sent, not even a mint");
+    // At the limits, it goes through.
+    let most = (0..20).fold(ChatRequest::new(), |r, i| {
+        r.message(Message::user(format!("m{i}")))
+    });
+    let answer = client
+        .llm()
+        .chat(&most.temperature(2.0).max_tokens(4096).tier(Tier::Fast))
+        .await
+        .unwrap();
+    assert_eq!(answer.text(), "91m");
+    assert_eq!(answer.model, "emulator-fast");
+}
+
+#[tokio::test]
+async fn models_are_listed() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    let models = session_client(&emu).llm().models().await.unwrap();
+    let tiers: Vec<&str> = models.iter().filter_map(|m| m.tier.as_deref()).collect();
+    assert_eq!(tiers, ["small", "fast", "medium", "large", "thinking"]);
+    assert!(models.iter().all(|m| m.id.starts_with("emulator-")));
+}
+
+#[tokio::test]
+async fn other_services_answer_their_shapes() {
+    let emu = emulator().await;
+    for service in ["tts", "image", "music", "sound", "video", "location"] {
+        emu.app(APP).set_billing(service, Billing::OwnerPays);
+    }
+    let client = session_client(&emu);
+    let tts: Value = client.service("tts", &json!({"text": "hi"})).await.unwrap();
+    let url = tts["url"].as_str().unwrap();
+    assert!(url.starts_with(&emu.base_url()), "{url}");
+    // The media URL is served, without auth.
+    let media = reqwest::get(url).await.unwrap();
+    assert!(media.status().is_success());
+    let music: Value = client
+        .service(
+            "music",
+            &json!({"prompt": "calm", "duration_seconds": 5, "instrumental": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(music["model"], "emulator-music");
+    assert!(music["credits_used"].as_u64().is_some());
+    let err = client
+        .service::<Value, _>(
+            "music",
+            &json!({"prompt": "x", "instrumental": true, "lyrics": "la"}),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Http { status: 400, .. }), "{err:?}");
+    let place: Value = client
+        .service("location/geocode", &json!({"lat": 1.5, "lon": 2.5}))
+        .await
+        .unwrap();
+    assert_eq!(place["lat"], 1.5);
+    let voices: Value = client.service_list("tts/voices").await.unwrap();
+    assert!(voices["voices"].as_array().is_some_and(|v| !v.is_empty()));
+    let err = client
+        .service::<Value, _>("nope", &json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Http { status: 404, code: Some(c), .. } if c == "SERVICE_NOT_FOUND"),
+        "{err:?}"
+    );
+    let err = client
+        .service::<Value, _>("../fn/echo", &json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_service_fault_and_a_rejected_token_follow_the_functions_rules() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    let client = session_client(&emu);
+    client.llm().chat(&hello()).await.unwrap();
+    emu.inject(
+        Target::service(APP, "llm"),
+        Fault::ExpiredToken,
+        Times::Once,
+    );
+    let answer = client.llm().chat(&hello()).await.unwrap();
+    assert_eq!(answer.text(), "ereht olleh");
+    assert_eq!(emu.counters().token_mints, 2, "refreshed once");
+    emu.inject(
+        Target::service(APP, "llm"),
+        Fault::RateLimited { retry_after: None },
+        Times::Once,
+    );
+    let err = client.llm().chat(&hello()).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+}
