@@ -7,10 +7,11 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use common::{APP, builder, emulator, login_client, session_client, signed_in_client};
 use gipity_emulator::{Billing, Fault, Target, Times};
-use gipity_runtime::llm::{ChatRequest, Message, Part, Role, Tier};
+use gipity_runtime::llm::{ChatEvent, ChatRequest, Message, Part, Role, Tier};
 use gipity_runtime::{AuthOutcome, ChallengeKind, CookieJar, Credentials, Error};
 use serde_json::{Value, json};
 
@@ -301,4 +302,166 @@ async fn a_service_fault_and_a_rejected_token_follow_the_functions_rules() {
     );
     let err = client.llm().chat(&hello()).await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+}
+
+/// The text of a streamed answer and its final event.
+async fn streamed(
+    client: &gipity_runtime::Client,
+    request: &ChatRequest,
+) -> gipity_runtime::Result<(String, ChatEvent)> {
+    client.llm().stream(request).await?.text().await
+}
+
+#[tokio::test]
+async fn a_stream_assembles_the_same_text_as_the_answer() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    emu.app(APP).set_llm_stream(3, Duration::ZERO);
+    let client = session_client(&emu);
+    let request = ChatRequest::new().prompt("the quick brown fox jumps over the lazy dog");
+    let whole = client.llm().chat(&request).await.unwrap();
+    let mut stream = client.llm().stream(&request).await.unwrap();
+    let mut text = String::new();
+    let mut deltas = 0;
+    let last = loop {
+        match stream.next().await.unwrap().unwrap() {
+            ChatEvent::Delta { text: delta } => {
+                deltas += 1;
+                text.push_str(&delta);
+            }
+            done => break done,
+        }
+    };
+    assert_eq!(text, whole.text());
+    assert_eq!(deltas, 15, "43 characters, 3 an event");
+    let ChatEvent::Done {
+        finish_reason,
+        usage,
+        credits_used,
+        ..
+    } = last
+    else {
+        panic!("{last:?}");
+    };
+    assert_eq!(finish_reason.as_deref(), Some("stop"));
+    assert!(usage.is_some());
+    assert_eq!(credits_used, whole.credits_used);
+    assert!(
+        stream.next().await.is_none(),
+        "nothing after the final event"
+    );
+    // Also as a `futures_core::Stream`.
+    let stream = client.llm().stream(&request).await.unwrap();
+    let mut stream = std::pin::pin!(stream);
+    let first =
+        std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await;
+    assert!(
+        matches!(first, Some(Ok(ChatEvent::Delta { .. }))),
+        "{first:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_stream_is_an_error_never_a_short_answer() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    emu.app(APP).set_llm_stream(1, Duration::ZERO);
+    let client = session_client(&emu);
+    let request = ChatRequest::new().prompt("abcdef");
+    let target = Target::service(APP, "llm");
+
+    emu.inject(target.clone(), Fault::StreamCut { after: 2 }, Times::Once);
+    let mut stream = client.llm().stream(&request).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(ChatEvent::Delta { .. }))
+    ));
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(ChatEvent::Delta { .. }))
+    ));
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(
+        matches!(&err, Error::Stream { detail, .. } if detail.contains("before `data: [DONE]`")),
+        "{err:?}"
+    );
+    assert!(stream.next().await.is_none());
+
+    emu.inject(
+        target.clone(),
+        Fault::StreamMalformed { after: 1 },
+        Times::Once,
+    );
+    let err = streamed(&client, &request).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Stream { detail, .. } if detail.contains("not a chunk")),
+        "{err:?}"
+    );
+
+    emu.inject(target, Fault::StreamStall { after: 2 }, Times::Once);
+    let started = std::time::Instant::now();
+    let err = client
+        .llm()
+        .idle_timeout(Duration::from_millis(200))
+        .stream(&request)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(t) if t == Duration::from_millis(200)),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    // Each was sent once: a stream that has started is never sent again.
+    assert_eq!(emu.counters().llm_requests, 3);
+}
+
+#[tokio::test]
+async fn dropping_a_stream_aborts_the_request() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    emu.app(APP).set_llm_stream(1, Duration::from_millis(50));
+    let client = session_client(&emu);
+    let mut stream = client
+        .llm()
+        .stream(&ChatRequest::new().prompt("a long answer, one letter at a time"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(ChatEvent::Delta { .. }))
+    ));
+    drop(stream);
+    let mut aborted = 0;
+    for _ in 0..100 {
+        aborted = emu.counters().streams_aborted;
+        if aborted > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(aborted, 1, "the emulator saw the client go");
+}
+
+#[tokio::test]
+async fn under_user_pays_sign_in_and_consent_come_before_the_stream() {
+    let emu = emulator().await;
+    let user = emu.create_user("Streamer");
+    let (client, runs) = login_client(&emu, CookieJar::new(), user.clone());
+    let (text, done) = streamed(&client, &hello()).await.unwrap();
+    assert_eq!(text, "ereht olleh");
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let ChatEvent::Done { credits_used, .. } = done else {
+        panic!("{done:?}");
+    };
+    assert_eq!(emu.credits(&user), 1_000 - credits_used.unwrap());
+    // Anonymous, without a handler: the challenge, before any stream.
+    let err = session_client(&emu)
+        .llm()
+        .stream(&hello())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::LoginRequired(_)), "{err:?}");
 }

@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use gipity_runtime::browser::PopupHandler;
+use gipity_runtime::llm::{ChatEvent, ChatRequest};
 use gipity_runtime::{
     Auth, AuthOutcome, ChallengeKind, Client, Credentials, Error, RemoteFunction, User,
 };
@@ -448,4 +449,74 @@ async fn an_endless_body_is_cut_at_the_limit() {
     // The client is still usable.
     let echoed: Value = client.call("echo", &json!({"after": true})).await.unwrap();
     assert_eq!(echoed, json!({"after": true}));
+}
+
+/// Who pays for the demo app's LLM service.
+async fn llm_billing(mode: &str) {
+    control(
+        "billing",
+        json!({"app": APP, "service": "llm", "mode": mode}),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn llm_chat_and_stream() {
+    fresh("none").await;
+    llm_billing("owner_pays").await;
+    let client = client(None);
+    let request = ChatRequest::new().prompt("hello browser");
+    let whole = client.llm().chat(&request).await.unwrap();
+    assert_eq!(whole.text(), "resworb olleh");
+    let (text, done) = client
+        .llm()
+        .stream(&request)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, whole.text());
+    assert!(
+        matches!(&done, ChatEvent::Done { finish_reason: Some(reason), .. } if reason == "stop"),
+        "{done:?}"
+    );
+    // A stream cut short is an error, not a short answer.
+    fault_on_llm(json!({"kind": "streamCut", "after": 1})).await;
+    let err = client
+        .llm()
+        .stream(&request)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Stream { .. }), "{err:?}");
+    llm_billing("user_pays").await;
+}
+
+#[wasm_bindgen_test]
+async fn llm_under_user_pays_signs_in_through_the_popup_then_streams() {
+    fresh("approve").await;
+    llm_billing("user_pays").await;
+    let client = client(Some(popup()));
+    let (text, _) = client
+        .llm()
+        .stream(&ChatRequest::new().prompt("abc"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "cba");
+    assert_eq!(requests("/api/auth/login").await.len(), 1, "one popup");
+}
+
+/// Arms `fault` once on the demo app's LLM service.
+async fn fault_on_llm(fault: Value) {
+    control(
+        "fault",
+        json!({"target": {"app": APP, "service": "llm"}, "fault": fault, "times": "once"}),
+    )
+    .await;
 }

@@ -23,7 +23,7 @@ use gipity_shared::header;
 use crate::faults::{Fault, Target, Times};
 use crate::http::SESSION_COOKIE;
 use crate::http::{ApiError, MAX_BODY, allow, data, parse_json_body, read_body, truncated};
-use crate::model::{AutoDecision, RequestRecord};
+use crate::model::{AutoDecision, Billing, RequestRecord};
 use crate::state::{Auto, Shared};
 
 /// The first path segment of every control.
@@ -91,6 +91,34 @@ pub(crate) async fn route(
             let body: TokenTtlBody =
                 json_body(parts, body, "token-ttl", r#"{"seconds": 60}"#).await?;
             shared.lock().token_ttl = Duration::try_from(body)?;
+            Ok(done())
+        }
+        ["billing"] => {
+            allow(method, &[Method::POST])?;
+            let body: BillingBody = json_body(
+                parts,
+                body,
+                "billing",
+                r#"{"app": "p_demo", "service": "llm", "mode": "owner_pays"}"#,
+            )
+            .await?;
+            let mode = match body.mode.as_str() {
+                "owner_pays" => Billing::OwnerPays,
+                "user_pays" => Billing::UserPays,
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "billing: `mode` is owner_pays or user_pays, not `{}`",
+                        crate::http::excerpt(other)
+                    )));
+                }
+            };
+            shared
+                .lock()
+                .apps
+                .entry(body.app)
+                .or_default()
+                .billing
+                .insert(body.service, mode);
             Ok(done())
         }
         ["auto"] => {
@@ -208,6 +236,15 @@ fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, String> {
     })
 }
 
+/// `POST billing`: `{"app", "service", "mode": "owner_pays" | "user_pays"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BillingBody {
+    app: String,
+    service: String,
+    mode: String,
+}
+
 /// `POST token-ttl`: `{"seconds": N}`, the new app token lifetime (fractions allowed).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -303,6 +340,14 @@ enum TargetBody {
     Token,
     Guest,
     Function(FunctionTarget),
+    Service(ServiceTarget),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceTarget {
+    app: String,
+    service: String,
 }
 
 #[derive(Deserialize)]
@@ -312,8 +357,8 @@ struct FunctionTarget {
     function: String,
 }
 
-const TARGET_EXPECTED: &str =
-    "`target` must be \"token\", \"guest\" or {\"app\": \"<GUID>\", \"function\": \"<name>\"}";
+const TARGET_EXPECTED: &str = "`target` must be \"token\", \"guest\", {\"app\": \"<GUID>\", \"function\": \"<name>\"} \
+     or {\"app\": \"<GUID>\", \"service\": \"<name>\"}";
 
 impl TryFrom<Value> for TargetBody {
     type Error = String;
@@ -322,6 +367,11 @@ impl TryFrom<Value> for TargetBody {
         match value {
             Value::String(name) if name == "token" => Ok(Self::Token),
             Value::String(name) if name == "guest" => Ok(Self::Guest),
+            Value::Object(ref object) if object.contains_key("service") => {
+                from_value::<ServiceTarget>(value)
+                    .map(Self::Service)
+                    .map_err(|error| format!("{TARGET_EXPECTED}: {error}"))
+            }
             Value::Object(_) => from_value::<FunctionTarget>(value)
                 .map(Self::Function)
                 .map_err(|error| format!("{TARGET_EXPECTED}: {error}")),
@@ -357,7 +407,7 @@ impl TryFrom<Value> for TimesBody {
 /// The fault kinds, for messages.
 const FAULT_KINDS: &str = "status, delay, slow, afterRun, expiredToken, rateLimited, htmlBadGateway, \
     malformedJson, truncated, resetConnection, softError, largeBody, streamedBody, endlessBody, \
-    redirect, json";
+    redirect, streamCut, streamStall, streamMalformed, json";
 
 /// One fault: an object with a `kind` (checked first, for a clear message), then its fields.
 #[derive(Deserialize)]
@@ -428,6 +478,15 @@ enum FaultKind {
         bytes: u64,
     },
     EndlessBody {},
+    StreamCut {
+        after: usize,
+    },
+    StreamStall {
+        after: usize,
+    },
+    StreamMalformed {
+        after: usize,
+    },
     Redirect {
         #[serde(default = "temporary_redirect")]
         status: u16,
@@ -456,7 +515,12 @@ impl TryFrom<FaultBody> for (Target, Fault, Times) {
             {
                 Target::function(&app, &function)
             }
-            TargetBody::Function(_) => {
+            TargetBody::Service(ServiceTarget { app, service })
+                if !app.is_empty() && !service.is_empty() =>
+            {
+                Target::service(&app, &service)
+            }
+            TargetBody::Function(_) | TargetBody::Service(_) => {
                 return Err(ApiError::bad_request(format!("fault: {TARGET_EXPECTED}")));
             }
         };
@@ -543,6 +607,9 @@ impl FaultKind {
                 usize::try_from(at_most("bytes", bytes, MAX_LARGE_BODY)?).unwrap_or(usize::MAX),
             ),
             Self::EndlessBody {} => Fault::EndlessBody,
+            Self::StreamCut { after } => Fault::StreamCut { after },
+            Self::StreamStall { after } => Fault::StreamStall { after },
+            Self::StreamMalformed { after } => Fault::StreamMalformed { after },
             Self::Redirect {
                 status: redirect_status,
                 location,

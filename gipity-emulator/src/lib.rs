@@ -48,6 +48,7 @@
 //! | `POST /__emulator/expire-tokens` | | [`Emulator::expire_tokens`] |
 //! | `POST /__emulator/expire-player-tokens` | | [`Emulator::expire_player_tokens`] |
 //! | `POST /__emulator/token-ttl` | `{"seconds": N}` | [`Emulator::set_token_ttl`] |
+//! | `POST /__emulator/billing` | `{"app", "service", "mode": "owner_pays"\|"user_pays"}` | [`App::set_billing`] |
 //! | `POST /__emulator/auto` | `{"decision": "approve"\|"deny"\|"close"\|"none", "user"?, "delayMs"?}` | [`Emulator::set_auto_decision`] |
 //! | `POST /__emulator/fault` | `{"target", "fault", "times"?}` | [`Emulator::inject`] |
 //! | `POST /__emulator/clear-faults` | | [`Emulator::clear_faults`] |
@@ -57,7 +58,7 @@
 //!
 //! Successful POST controls answer `{"data":{}}`, reads answer `{"data": ...}`,
 //! and bad input answers `400 BAD_REQUEST` in the error envelope. In `fault`,
-//! `target` is `"token"`, `"guest"` or `{"app","function"}`; `times` is
+//! `target` is `"token"`, `"guest"`, `{"app","function"}` or `{"app","service"}`; `times` is
 //! `"once"` (the default), `"always"` or a count; `fault` is one of
 //! `{"kind":"status","status","code"?,"message"?}`, `{"kind":"delay","ms"}`,
 //! `{"kind":"slow","ms","then":<fault>}`, `{"kind":"expiredToken"}`,
@@ -65,7 +66,9 @@
 //! `{"kind":"malformedJson"}`, `{"kind":"truncated"}`,
 //! `{"kind":"resetConnection"}`, `{"kind":"softError","message"}`,
 //! `{"kind":"largeBody","bytes"}`, `{"kind":"streamedBody","bytes"}`,
-//! `{"kind":"endlessBody"}`, `{"kind":"redirect","status"?,"location"}` (307 by default) or
+//! `{"kind":"endlessBody"}`, `{"kind":"redirect","status"?,"location"}` (307 by default),
+//! `{"kind":"streamCut"|"streamStall"|"streamMalformed","after"}` (inside a streamed LLM
+//! answer, with the target `{"app","service":"llm"}`) or
 //! `{"kind":"json","status","body"}`.
 //!
 //! ```no_run

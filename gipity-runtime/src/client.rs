@@ -188,6 +188,7 @@ impl Client {
             resend_after_auth: function.resends_after_auth(),
             ask_auth_handler: options.ask_auth_handler,
             service: None,
+            stream: false,
             deadline: Deadline::after(timeout),
         };
         let result = match self.execute(&exchange, &span).await {
@@ -302,6 +303,7 @@ impl Client {
             resend_after_auth: true,
             ask_auth_handler: true,
             service: None,
+            stream: false,
             deadline: Deadline::after(self.inner.timeout),
         }
     }
@@ -316,6 +318,19 @@ impl Client {
         inner
             .recovery
             .execute(&inner.transport, &inner.identity, exchange, span)
+            .await
+    }
+
+    /// Sends `exchange`, whose success is a stream, through the client's recovery.
+    pub(crate) async fn open(
+        &self,
+        exchange: &Exchange<'_>,
+        span: &tracing::Span,
+    ) -> Result<crate::transport::Sent> {
+        let inner = &*self.inner;
+        inner
+            .recovery
+            .open(&inner.transport, &inner.identity, exchange, span)
             .await
     }
 

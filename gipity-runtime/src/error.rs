@@ -127,6 +127,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A streamed answer broke: it ended before its last event (`data: [DONE]`), or sent an
+    /// event that is malformed, too large, or an error. What came before was handed out; the
+    /// answer is incomplete and the request is not sent again (it may have been billed).
+    #[error("the streamed answer broke: {detail}")]
+    #[non_exhaustive]
+    Stream {
+        /// What went wrong, with token-like values redacted.
+        detail: String,
+    },
+
     /// The arguments could not be serialized to JSON.
     #[error("could not serialize the arguments")]
     Encode(#[source] serde_json::Error),

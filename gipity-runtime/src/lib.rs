@@ -88,6 +88,7 @@ mod redact;
 mod scope;
 mod secret;
 mod services;
+mod sse;
 mod transport;
 mod validate;
 mod wire;

@@ -2,8 +2,13 @@
 //! documented limits checked before anything is sent, and its answers.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+mod stream;
+
+pub use stream::{ChatEvent, ChatStream, MAX_EVENT_BYTES};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -16,6 +21,12 @@ pub const MAX_PROMPT_CHARS: usize = 32_000;
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 /// The most tokens an answer may be asked for.
 pub const MAX_TOKENS: u32 = 4096;
+/// How long a streamed answer may take to start by default: for its head, and again for its
+/// first event (a cold model start can take a minute).
+pub const DEFAULT_FIRST_EVENT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a streamed answer may go quiet between events by default (a keep-alive comment
+/// counts as something).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The LLM service of a client's app (`/api/<app>/services/llm`).
 ///
@@ -34,11 +45,85 @@ pub const MAX_TOKENS: u32 = 4096;
 #[derive(Debug, Clone, Copy)]
 pub struct Llm<'c> {
     client: &'c Client,
+    first_event: Duration,
+    idle: Duration,
 }
 
 impl<'c> Llm<'c> {
     pub(crate) fn new(client: &'c Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            first_event: DEFAULT_FIRST_EVENT_TIMEOUT,
+            idle: DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+
+    /// How long a streamed answer may take to start: for its head (sign-in and consent
+    /// recovery included, the user's time with the auth handler excluded), and again for its
+    /// first event. Default [`DEFAULT_FIRST_EVENT_TIMEOUT`].
+    #[must_use]
+    pub fn first_event_timeout(mut self, timeout: Duration) -> Self {
+        self.first_event = timeout;
+        self
+    }
+
+    /// How long a streamed answer may go quiet between two events (keep-alive comments
+    /// count). Default [`DEFAULT_IDLE_TIMEOUT`].
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle = timeout;
+        self
+    }
+
+    /// A streamed answer to `request` (`POST /services/llm` with `stream: true`). Sign-in and
+    /// consent are recovered (the auth handler, one retry) before the stream starts; a
+    /// request whose stream has started is never sent again.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: gipity_runtime::Client) -> gipity_runtime::Result<()> {
+    /// use gipity_runtime::llm::{ChatEvent, ChatRequest};
+    ///
+    /// let mut stream = client.llm().stream(&ChatRequest::new().prompt("Tell a story")).await?;
+    /// while let Some(event) = stream.next().await {
+    ///     match event? {
+    ///         ChatEvent::Delta { text } => print!("{text}"),
+    ///         ChatEvent::Done { credits_used, .. } => println!("\n({credits_used:?} credits)"),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`chat`](Self::chat) until the stream starts; then the stream's items carry the
+    /// errors ([`ChatStream`]).
+    pub async fn stream(&self, request: &ChatRequest) -> Result<ChatStream> {
+        #[derive(Serialize)]
+        struct Streamed<'a> {
+            #[serde(flatten)]
+            request: &'a ChatRequest,
+            stream: bool,
+        }
+        request.check()?;
+        let body = serde_json::to_vec(&Streamed {
+            request,
+            stream: true,
+        })
+        .map_err(Error::Encode)?;
+        match self
+            .client
+            .service_open("llm", bytes::Bytes::from(body), self.first_event)
+            .await?
+        {
+            crate::transport::Sent::Stream(body) => {
+                Ok(ChatStream::new(body, self.first_event, self.idle))
+            }
+            crate::transport::Sent::Reply(reply) => Err(Error::Decode {
+                status: reply.status,
+                detail: "a success that is not a stream".into(),
+                excerpt: crate::redact::excerpt(&reply.body),
+            }),
+        }
     }
 
     /// One answer to `request` (`POST /services/llm`).

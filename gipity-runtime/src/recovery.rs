@@ -31,7 +31,7 @@ use crate::credentials::{Attach, Attached, Identity};
 use crate::error::{Error, Result};
 use crate::flight::{Flight, Outcome};
 use crate::platform::{self, BoxFuture};
-use crate::transport::{Deadline, Request, Transport};
+use crate::transport::{Deadline, Request, Sent, Transport};
 use crate::wire::{self, Reply};
 
 /// What the call has already tried.
@@ -152,6 +152,9 @@ pub(crate) struct Exchange<'a> {
     pub(crate) deadline: Deadline,
     /// The app service called, for the challenges it meets (`None` for a function).
     pub(crate) service: Option<&'a str>,
+    /// Whether a success comes back as a stream ([`Recovery::open`]); a request whose stream
+    /// has started is never sent again.
+    pub(crate) stream: bool,
 }
 
 /// A client's recovery: its auth handler, the gate that makes concurrent calls share one
@@ -194,6 +197,23 @@ impl Recovery {
         exchange: &Exchange<'_>,
         span: &tracing::Span,
     ) -> Result<Reply> {
+        match self.open(transport, identity, exchange, span).await? {
+            Sent::Reply(reply) => Ok(reply),
+            Sent::Stream(_) => Err(Error::InvalidRequest(
+                "a stream came back where none was asked for".into(),
+            )),
+        }
+    }
+
+    /// As [`execute`](Self::execute), also for an exchange whose success is a stream:
+    /// challenges and refreshes are recovered before the stream starts, never after.
+    pub(crate) async fn open(
+        &self,
+        transport: &Transport,
+        identity: &Identity,
+        exchange: &Exchange<'_>,
+        span: &tracing::Span,
+    ) -> Result<Sent> {
         let mut tried = Tried::default();
         let mut attempt = 0_u32;
         let mut deadline = exchange.deadline;
@@ -207,9 +227,19 @@ impl Recovery {
                 .attach(transport, exchange.attach, &deadline)
                 .await?;
             let limit = deadline.limit(exchange.request.timeout);
-            let reply = transport
-                .send(&exchange.request, credential.headers(), limit)
-                .await?;
+            let reply = if exchange.stream {
+                match transport
+                    .open(&exchange.request, credential.headers(), limit)
+                    .await?
+                {
+                    Sent::Stream(body) => return Ok(Sent::Stream(body)),
+                    Sent::Reply(reply) => reply,
+                }
+            } else {
+                transport
+                    .send(&exchange.request, credential.headers(), limit)
+                    .await?
+            };
             span.record("status", reply.status);
             let failure = (!reply.is_success()).then(|| wire::failure(&reply));
             let code = failure.as_ref().and_then(|failure| failure.code.as_deref());
@@ -227,7 +257,7 @@ impl Recovery {
                 max_retry_after: self.max_retry_after,
             };
             match decide(answer, tried, can) {
-                Decision::Accept => return Ok(reply),
+                Decision::Accept => return Ok(Sent::Reply(reply)),
                 Decision::Refresh => {
                     // Not the code: a server may echo a token there.
                     tracing::debug!("credential rejected (401); refreshing once");

@@ -16,7 +16,7 @@ use crate::credentials::Attach;
 use crate::error::{Error, Result};
 use crate::llm::Llm;
 use crate::recovery::Exchange;
-use crate::transport::{Deadline, Request};
+use crate::transport::{Deadline, Request, Sent};
 use crate::wire::{self, Reply};
 
 /// The default timeout of a media service call (`tts`, `image`, `music`, ...): the platform
@@ -97,6 +97,39 @@ impl Client {
         body: Option<bytes::Bytes>,
         timeout: Duration,
     ) -> Result<Reply> {
+        match self
+            .service_send(name, method, url, body, timeout, false)
+            .await?
+        {
+            Sent::Reply(reply) => Ok(reply),
+            Sent::Stream(_) => Err(Error::InvalidRequest(
+                "a stream came back where none was asked for".into(),
+            )),
+        }
+    }
+
+    /// A `POST` to service `name` whose success is a stream; `head` bounds the wait for the
+    /// answer's head (auth recovery included, the user's time with the handler excluded).
+    pub(crate) async fn service_open(
+        &self,
+        name: &str,
+        body: bytes::Bytes,
+        head: Duration,
+    ) -> Result<Sent> {
+        let url = self.service_url(name)?;
+        self.service_send(name, http::Method::POST, &url, Some(body), head, true)
+            .await
+    }
+
+    async fn service_send(
+        &self,
+        name: &str,
+        method: http::Method,
+        url: &Url,
+        body: Option<bytes::Bytes>,
+        timeout: Duration,
+        stream: bool,
+    ) -> Result<Sent> {
         let request_id = crate::options::generated_request_id();
         let service = name.split('/').next().unwrap_or(name);
         let exchange = Exchange {
@@ -113,8 +146,14 @@ impl Client {
             ask_auth_handler: true,
             deadline: Deadline::after(timeout),
             service: Some(service),
+            stream,
         };
-        self.execute(&exchange, &tracing::Span::current()).await
+        let span = tracing::Span::current();
+        if stream {
+            self.open(&exchange, &span).await
+        } else {
+            self.execute(&exchange, &span).await.map(Sent::Reply)
+        }
     }
 }
 

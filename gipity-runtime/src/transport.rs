@@ -86,6 +86,14 @@ impl Deadline {
     }
 }
 
+/// What a send gave: an answer read in full, or a success whose body is still to read.
+pub(crate) enum Sent {
+    /// Read in full.
+    Reply(Reply),
+    /// A 2xx whose body is a stream.
+    Stream(platform_http::BodyStream),
+}
+
 /// One request: where, what, and how long it may take.
 pub(crate) struct Request<'a> {
     pub(crate) method: http::Method,
@@ -145,11 +153,41 @@ impl Transport {
             max_body: self.max_response_bytes,
         };
         let incoming = platform_http::exchange(&self.http, outgoing, self.session()).await?;
-        Ok(Reply {
-            status: incoming.status,
-            retry_after: incoming.retry_after,
-            body: incoming.body,
-        })
+        Ok(reply(incoming))
+    }
+
+    /// As [`send`](Self::send), but a success comes back unread, as a stream; `limit` (else
+    /// the request's timeout) bounds the wait for the answer's head.
+    pub(crate) async fn open(
+        &self,
+        request: &Request<'_>,
+        credentials: [Option<(HeaderName, &HeaderValue)>; 2],
+        limit: Option<Duration>,
+    ) -> Result<Sent> {
+        let outgoing = platform_http::Outgoing {
+            method: &request.method,
+            url: request.url,
+            headers: headers(request, credentials),
+            body: request.body.as_ref(),
+            limit: Some(limit.unwrap_or(request.timeout)),
+            timeout: request.timeout,
+            max_body: self.max_response_bytes,
+        };
+        Ok(
+            match platform_http::open(&self.http, outgoing, self.session()).await? {
+                platform_http::Opened::Stream(body) => Sent::Stream(body),
+                platform_http::Opened::Done(incoming) => Sent::Reply(reply(incoming)),
+            },
+        )
+    }
+}
+
+/// The reply of an answer read in full.
+fn reply(incoming: platform_http::Incoming) -> Reply {
+    Reply {
+        status: incoming.status,
+        retry_after: incoming.retry_after,
+        body: incoming.body,
     }
 }
 

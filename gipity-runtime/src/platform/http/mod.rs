@@ -50,6 +50,15 @@ pub(crate) struct Incoming {
     pub(crate) body: Bytes,
 }
 
+/// What [`open`] gives: a success whose body is still to read, or any other answer read in
+/// full.
+pub(crate) enum Opened {
+    /// A 2xx; its body is read chunk by chunk from the stream.
+    Stream(BodyStream),
+    /// Any other answer, read in full (within the body limit).
+    Done(Incoming),
+}
+
 /// `Retry-After` as delay-seconds (the only form the platform sends).
 fn retry_after(value: Option<&str>) -> Option<Duration> {
     value

@@ -5,7 +5,7 @@ use std::time::Duration;
 use http::header::{COOKIE, HeaderValue, RETRY_AFTER, SET_COOKIE};
 use url::Url;
 
-use super::{Incoming, Outgoing, is_redirect, retry_after};
+use super::{Incoming, Opened, Outgoing, is_redirect, retry_after};
 use crate::error::{Error, Result, Setting, TransportError};
 use crate::platform::SessionStore;
 use crate::secret::Secret;
@@ -69,6 +69,37 @@ pub(crate) async fn exchange(
     outgoing: Outgoing<'_>,
     session: Option<&SessionStore>,
 ) -> Result<Incoming> {
+    match send(http, outgoing, session, false).await? {
+        Opened::Done(incoming) => Ok(incoming),
+        Opened::Stream(_) => Err(Error::InvalidRequest("a stream was not asked for".into())),
+    }
+}
+
+/// The longest a streamed answer may last as far as reqwest is concerned: the stream's reader
+/// bounds the wait for each chunk itself.
+const STREAM_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// As [`exchange`], but a success comes back with its body unread, as a [`BodyStream`]; the
+/// outgoing limit bounds the wait for the answer's head only.
+pub(crate) async fn open(
+    http: &HttpClient,
+    mut outgoing: Outgoing<'_>,
+    session: Option<&SessionStore>,
+) -> Result<Opened> {
+    let (head, timeout) = (outgoing.limit.unwrap_or(outgoing.timeout), outgoing.timeout);
+    // reqwest's timeout would cut the body too: the stream's reader bounds each chunk.
+    outgoing.limit = Some(STREAM_LIFETIME);
+    crate::platform::timeout(head, send(http, outgoing, session, true))
+        .await
+        .unwrap_or(Err(Error::Timeout(timeout)))
+}
+
+async fn send(
+    http: &HttpClient,
+    outgoing: Outgoing<'_>,
+    session: Option<&SessionStore>,
+    stream: bool,
+) -> Result<Opened> {
     let (timeout, max_body, url) = (outgoing.timeout, outgoing.max_body, outgoing.url);
     let response = start(http, outgoing, session)
         .await
@@ -86,12 +117,32 @@ pub(crate) async fn exchange(
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok()),
     );
+    if stream && (200..300).contains(&status) {
+        return Ok(Opened::Stream(BodyStream { response, timeout }));
+    }
     let body = read_body(response, status, max_body, timeout).await?;
-    Ok(Incoming {
+    Ok(Opened::Done(Incoming {
         status,
         retry_after,
         body,
-    })
+    }))
+}
+
+/// The body of a success, read chunk by chunk. Dropping it closes the connection.
+pub(crate) struct BodyStream {
+    response: reqwest::Response,
+    timeout: Duration,
+}
+
+impl BodyStream {
+    /// The next chunk, or `None` at the end.
+    pub(crate) async fn next(&mut self) -> Result<Option<bytes::Bytes>> {
+        let timeout = self.timeout;
+        self.response
+            .chunk()
+            .await
+            .map_err(|error| transport(error, timeout))
+    }
 }
 
 /// Builds the request and starts sending it. A plain `fn`, so that the request being built is

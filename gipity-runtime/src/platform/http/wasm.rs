@@ -1,6 +1,7 @@
 //! HTTP in the browser: the page's own `fetch`, whose cookies are the browser's.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,7 +10,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::{Incoming, Outgoing, is_redirect, retry_after};
+use super::{Incoming, Opened, Outgoing, is_redirect, retry_after};
 use crate::error::{Error, Result, Setting, TransportError};
 use crate::platform::{self, SessionStore};
 use crate::secret::Secret;
@@ -99,9 +100,29 @@ pub(crate) async fn exchange(
     outgoing: Outgoing<'_>,
     session: Option<&SessionStore>,
 ) -> Result<Incoming> {
+    match within_limit(&outgoing, fetch(&outgoing, session.is_some(), false)).await? {
+        Opened::Done(incoming) => Ok(incoming),
+        Opened::Stream(_) => Err(Error::InvalidRequest("a stream was not asked for".into())),
+    }
+}
+
+/// As [`exchange`], but a success comes back with its body unread, as a [`BodyStream`]; the
+/// time limit bounds the wait for the answer's head only.
+pub(crate) async fn open(
+    _http: &HttpClient,
+    outgoing: Outgoing<'_>,
+    session: Option<&SessionStore>,
+) -> Result<Opened> {
+    within_limit(&outgoing, fetch(&outgoing, session.is_some(), true)).await
+}
+
+/// `exchange` within the outgoing request's limit; a limit too long for a timer bounds nothing.
+async fn within_limit(
+    outgoing: &Outgoing<'_>,
+    exchange: impl Future<Output = Result<Opened>>,
+) -> Result<Opened> {
     let timeout = outgoing.timeout;
     let limit = outgoing.limit.unwrap_or(timeout);
-    let exchange = fetch(outgoing, session.is_some());
     if limit == Duration::MAX {
         return exchange.await;
     }
@@ -110,7 +131,7 @@ pub(crate) async fn exchange(
         .unwrap_or(Err(Error::Timeout(timeout)))
 }
 
-async fn fetch(outgoing: Outgoing<'_>, include_credentials: bool) -> Result<Incoming> {
+async fn fetch(outgoing: &Outgoing<'_>, include_credentials: bool, stream: bool) -> Result<Opened> {
     let init = web_sys::RequestInit::new();
     init.set_method(outgoing.method.as_str());
     // `manual`: the browser answers a redirect with an opaque response and follows nothing.
@@ -158,17 +179,68 @@ async fn fetch(outgoing: Outgoing<'_>, include_credentials: bool) -> Result<Inco
             status: Some(status),
         });
     }
+    if stream && (200..300).contains(&status) {
+        let reader = response.body().map(|body| {
+            body.get_reader()
+                .unchecked_into::<web_sys::ReadableStreamDefaultReader>()
+        });
+        return Ok(Opened::Stream(BodyStream {
+            reader,
+            _abort: abort,
+        }));
+    }
     let headers = response.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
     let retry_after = retry_after(header("retry-after").as_deref());
     let declared = header("content-length").and_then(|length| length.trim().parse::<u64>().ok());
     let body = read_body(&response, status, declared, outgoing.max_body).await?;
     drop(abort);
-    Ok(Incoming {
+    Ok(Opened::Done(Incoming {
         status,
         retry_after,
         body,
-    })
+    }))
+}
+
+/// The body of a success, read chunk by chunk. Dropping it aborts the request.
+pub(crate) struct BodyStream {
+    reader: Option<web_sys::ReadableStreamDefaultReader>,
+    _abort: Abort,
+}
+
+impl BodyStream {
+    /// The next chunk, or `None` at the end.
+    pub(crate) async fn next(&mut self) -> Result<Option<Bytes>> {
+        let Some(reader) = &self.reader else {
+            return Ok(None);
+        };
+        Ok(read_chunk(reader)
+            .await?
+            .map(|chunk| Bytes::from(chunk.to_vec())))
+    }
+}
+
+/// The next chunk of `reader`, or `None` at its end.
+async fn read_chunk(
+    reader: &web_sys::ReadableStreamDefaultReader,
+) -> Result<Option<js_sys::Uint8Array>> {
+    let read = JsFuture::from(reader.read())
+        .await
+        .map_err(failed("reading the response failed"))?;
+    let finished = js_sys::Reflect::get(&read, &JsValue::from_str("done"))
+        .ok()
+        .and_then(|done| done.as_bool())
+        .ok_or_else(|| {
+            failed("the response stream answered a read without `done`")(JsValue::NULL)
+        })?;
+    if finished {
+        return Ok(None);
+    }
+    js_sys::Reflect::get(&read, &JsValue::from_str("value"))
+        .ok()
+        .and_then(|chunk| chunk.dyn_into().ok())
+        .map(Some)
+        .ok_or_else(|| failed("the response stream gave something other than bytes")(JsValue::NULL))
 }
 
 /// Reads the body from its stream, chunk by chunk, cancelling it as soon as it crosses `limit`
@@ -188,28 +260,8 @@ async fn read_body(
         return Ok(Bytes::new());
     };
     let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let done = JsValue::from_str("done");
-    let value = JsValue::from_str("value");
     let mut body: Vec<u8> = Vec::new();
-    loop {
-        let read = JsFuture::from(reader.read())
-            .await
-            .map_err(failed("reading the response failed"))?;
-        let finished = js_sys::Reflect::get(&read, &done)
-            .ok()
-            .and_then(|done| done.as_bool())
-            .ok_or_else(|| {
-                failed("the response stream answered a read without `done`")(JsValue::NULL)
-            })?;
-        if finished {
-            break;
-        }
-        let chunk: js_sys::Uint8Array = js_sys::Reflect::get(&read, &value)
-            .ok()
-            .and_then(|chunk| chunk.dyn_into().ok())
-            .ok_or_else(|| {
-                failed("the response stream gave something other than bytes")(JsValue::NULL)
-            })?;
+    while let Some(chunk) = read_chunk(&reader).await? {
         let received = (body.len() as u64).saturating_add(u64::from(chunk.length()));
         if received > limit {
             // Cancelling tells the browser to stop receiving; the abort on drop ends the rest.

@@ -1,0 +1,281 @@
+//! A streamed answer: [`ChatStream`], the events of `POST /services/llm` with `stream: true`.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::Usage;
+use crate::error::{Error, Result};
+use crate::platform::http::BodyStream;
+use crate::platform::{self, BoxFuture};
+use crate::redact;
+use crate::sse::{self, Parser, Problem};
+
+/// The largest event accepted, in bytes: a delta is a few words, a final event a few hundred
+/// bytes; a server that sends more is broken or hostile.
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+
+/// One event of a streamed answer.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ChatEvent {
+    /// More of the answer's text.
+    Delta {
+        /// The text, to append to what came before.
+        text: String,
+    },
+    /// The end: always the last event of a stream that ended well, and only once.
+    Done {
+        /// Why the answer ended (`stop`, `length`, ...), when the server said.
+        finish_reason: Option<String>,
+        /// Tokens counted, when the server said.
+        usage: Option<Usage>,
+        /// The credits the answer cost, when the server said.
+        credits_used: Option<u64>,
+    },
+}
+
+/// A streamed answer, from [`Llm::stream`](super::Llm::stream): text deltas, then exactly one
+/// [`ChatEvent::Done`]; or a typed error, never a silently short answer: a body that ends
+/// before `data: [DONE]`, a malformed event or one over [`MAX_EVENT_BYTES`] is
+/// [`Error::Stream`], a wait past a timeout [`Error::Timeout`]. After the last item the
+/// stream yields `None`.
+///
+/// Read it with [`next`](Self::next), or as a [`futures_core::Stream`]. Dropping it aborts the
+/// request.
+pub struct ChatStream {
+    state: State,
+}
+
+/// A read: the reader back, the chunk (`None`: the wait ran out), and how long it waited.
+type Read = (Box<Reader>, Option<Result<Option<bytes::Bytes>>>, Duration);
+
+enum State {
+    /// Between reads.
+    Idle(Box<Reader>),
+    /// Waiting for the next chunk.
+    Reading(BoxFuture<'static, Read>),
+    /// Over: `None` from now on.
+    Over,
+}
+
+struct Reader {
+    body: BodyStream,
+    parser: Parser,
+    events: VecDeque<sse::Event>,
+    /// The items ready to hand out.
+    ready: VecDeque<Result<ChatEvent>>,
+    /// What the final chunk said (`finish_reason`, `usage`, `credits_used`).
+    finish: Option<String>,
+    usage: Option<Usage>,
+    credits_used: Option<u64>,
+    /// `data: [DONE]` arrived.
+    done: bool,
+    /// An event arrived: the wait for the next one is `idle`, not the first one's.
+    started: bool,
+    first: Option<web_time::Instant>,
+    idle: Duration,
+}
+
+impl ChatStream {
+    pub(crate) fn new(body: BodyStream, first_event: Duration, idle: Duration) -> Self {
+        Self {
+            state: State::Idle(Box::new(Reader {
+                body,
+                parser: Parser::new(MAX_EVENT_BYTES),
+                events: VecDeque::new(),
+                ready: VecDeque::new(),
+                finish: None,
+                usage: None,
+                credits_used: None,
+                done: false,
+                started: false,
+                first: web_time::Instant::now().checked_add(first_event),
+                idle,
+            })),
+        }
+    }
+
+    /// The next event, or `None` once the stream is over.
+    pub async fn next(&mut self) -> Option<Result<ChatEvent>> {
+        std::future::poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    /// The whole text, read to the end: the deltas joined, and the final event.
+    ///
+    /// # Errors
+    /// The first error of the stream.
+    pub async fn text(mut self) -> Result<(String, ChatEvent)> {
+        let mut text = String::new();
+        while let Some(event) = self.next().await {
+            match event? {
+                ChatEvent::Delta { text: delta } => text.push_str(&delta),
+                done @ ChatEvent::Done { .. } => return Ok((text, done)),
+            }
+        }
+        Err(stream_error("the stream was already over"))
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatEvent>>> {
+        loop {
+            match std::mem::replace(&mut self.state, State::Over) {
+                State::Over => return Poll::Ready(None),
+                State::Idle(mut reader) => {
+                    if let Some(item) = reader.ready.pop_front() {
+                        let last = matches!(item, Err(_) | Ok(ChatEvent::Done { .. }));
+                        if !last {
+                            self.state = State::Idle(reader);
+                        }
+                        return Poll::Ready(Some(item));
+                    }
+                    let wait = if reader.started {
+                        reader.idle
+                    } else {
+                        reader.first.map_or(Duration::MAX, |first| {
+                            first.saturating_duration_since(web_time::Instant::now())
+                        })
+                    };
+                    self.state = State::Reading(Box::pin(async move {
+                        let chunk = platform::timeout(wait, reader.body.next()).await;
+                        (reader, chunk, wait)
+                    }));
+                }
+                State::Reading(mut read) => match read.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        self.state = State::Reading(read);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready((mut reader, chunk, wait)) => {
+                        let item = match chunk {
+                            None => Err(Error::Timeout(wait)),
+                            Some(Err(error)) => Err(error),
+                            Some(Ok(None)) => {
+                                Err(stream_error("the stream ended before `data: [DONE]`"))
+                            }
+                            Some(Ok(Some(chunk))) => match reader.feed(&chunk) {
+                                Ok(()) => {
+                                    self.state = State::Idle(reader);
+                                    continue;
+                                }
+                                Err(error) => Err(error),
+                            },
+                        };
+                        // Whatever came before the error first.
+                        reader.ready.push_back(item);
+                        self.state = State::Idle(reader);
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl futures_core::Stream for ChatStream {
+    type Item = Result<ChatEvent>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_event(cx)
+    }
+}
+
+impl std::fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatStream").finish_non_exhaustive()
+    }
+}
+
+fn stream_error(detail: impl Into<String>) -> Error {
+    Error::Stream {
+        detail: detail.into(),
+    }
+}
+
+/// One chunk of a streamed answer, as far as it is read.
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    credits_used: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+impl Reader {
+    /// Parses `chunk`; its events become items, and an error ends the stream.
+    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
+        if self.done {
+            // After `[DONE]` nothing more is read; the stream is over.
+            return Ok(());
+        }
+        self.parser
+            .push(chunk, &mut self.events)
+            .map_err(|problem| match problem {
+                Problem::TooLarge(limit) => {
+                    stream_error(format!("an event is over the limit of {limit} bytes"))
+                }
+                Problem::NotUtf8 => stream_error("an event is not UTF-8"),
+            })?;
+        while let Some(event) = self.events.pop_front() {
+            self.started = true;
+            if event.name == "error" {
+                return Err(stream_error(format!(
+                    "the server sent an error event: {}",
+                    redact::excerpt(event.data.as_bytes())
+                )));
+            }
+            if event.name != "message" {
+                continue;
+            }
+            if event.data == "[DONE]" {
+                self.done = true;
+                self.ready.push_back(Ok(ChatEvent::Done {
+                    finish_reason: self.finish.take(),
+                    usage: self.usage.take(),
+                    credits_used: self.credits_used.take(),
+                }));
+                return Ok(());
+            }
+            let chunk: Chunk = serde_json::from_str(&event.data).map_err(|_| {
+                stream_error(format!(
+                    "an event is not a chunk of the answer: {}",
+                    redact::excerpt(event.data.as_bytes())
+                ))
+            })?;
+            if chunk.usage.is_some() {
+                self.usage = chunk.usage;
+            }
+            if chunk.credits_used.is_some() {
+                self.credits_used = chunk.credits_used;
+            }
+            for choice in chunk.choices {
+                if let Some(reason) = choice.finish_reason {
+                    self.finish = Some(reason);
+                }
+                if let Some(text) = choice.delta.and_then(|delta| delta.content)
+                    && !text.is_empty()
+                {
+                    self.ready.push_back(Ok(ChatEvent::Delta { text }));
+                }
+            }
+        }
+        Ok(())
+    }
+}
