@@ -114,9 +114,10 @@ async fn insufficient_credits_is_its_own_error_and_is_not_retried() {
     emu.set_credits(&user, 0);
     let err = client.llm().chat(&hello()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::InsufficientCredits { message: Some(m), .. } if m.contains("Insufficient credits")),
+        matches!(&err, Error::InsufficientCredits { status: 402, message: Some(m), .. } if m.contains("Insufficient credits")),
         "{err:?}"
     );
+    assert_eq!(err.code(), Some("INSUFFICIENT_CREDITS"));
     assert!(!err.is_retryable());
     let sent = emu
         .requests()
@@ -387,6 +388,23 @@ async fn a_broken_stream_is_an_error_never_a_short_answer() {
     );
     assert!(stream.next().await.is_none());
 
+    emu.inject(target.clone(), Fault::StreamReset { after: 2 }, Times::Once);
+    let mut stream = client.llm().stream(&request).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(ChatEvent::Delta { .. }))
+    ));
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(ChatEvent::Delta { .. }))
+    ));
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(
+        matches!(&err, Error::Stream { detail, .. } if detail.contains("reading it failed")),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable(), "the answer had started");
+
     emu.inject(
         target.clone(),
         Fault::StreamMalformed { after: 1 },
@@ -410,12 +428,12 @@ async fn a_broken_stream_is_an_error_never_a_short_answer() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout(t) if t == Duration::from_millis(200)),
+        matches!(&err, Error::Stream { detail, .. } if detail == "no event for 200ms"),
         "{err:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(3));
     // Each was sent once: a stream that has started is never sent again.
-    assert_eq!(emu.counters().llm_requests, 3);
+    assert_eq!(emu.counters().llm_requests, 4);
 }
 
 #[tokio::test]
@@ -464,4 +482,65 @@ async fn under_user_pays_sign_in_and_consent_come_before_the_stream() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::LoginRequired(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_refreshed_before_a_stream_and_players_must_sign_in() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    let client = session_client(&emu);
+    client.llm().chat(&hello()).await.unwrap();
+    emu.inject(
+        Target::service(APP, "llm"),
+        Fault::ExpiredToken,
+        Times::Once,
+    );
+    let (text, _) = streamed(&client, &hello()).await.unwrap();
+    assert_eq!(text, "ereht olleh");
+    assert_eq!(
+        emu.counters().token_mints,
+        2,
+        "refreshed once, before the stream"
+    );
+
+    // Under `user_pays` an app player is not a Gipity user: it is asked to sign in.
+    emu.app(APP).set_billing("llm", Billing::UserPays);
+    let player = builder(&emu)
+        .credentials(Credentials::player("p".repeat(40)))
+        .build()
+        .unwrap();
+    let err = player.llm().chat(&hello()).await.unwrap_err();
+    assert!(matches!(err, Error::LoginRequired(_)), "{err:?}");
+    let call = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with("/services/llm"))
+        .unwrap();
+    assert!(call.header("x-app-token").is_some());
+    assert!(
+        call.header("authorization")
+            .is_some_and(|v| v.starts_with("Bearer "))
+    );
+}
+
+#[tokio::test]
+async fn a_temperature_that_is_not_a_number_is_refused() {
+    let emu = emulator().await;
+    let client = session_client(&emu);
+    for temperature in [f32::NAN, f32::INFINITY] {
+        let err = client
+            .llm()
+            .chat(&hello().temperature(temperature))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    }
+    // An emoji counts two, as the platform's JavaScript counts.
+    let err = client
+        .llm()
+        .chat(&ChatRequest::new().prompt("\u{1f600}".repeat(16_001)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    assert_eq!(emu.requests().len(), 0);
 }

@@ -407,7 +407,7 @@ impl TryFrom<Value> for TimesBody {
 /// The fault kinds, for messages.
 const FAULT_KINDS: &str = "status, delay, slow, afterRun, expiredToken, rateLimited, htmlBadGateway, \
     malformedJson, truncated, resetConnection, softError, largeBody, streamedBody, endlessBody, \
-    redirect, streamCut, streamStall, streamMalformed, json";
+    redirect, streamCut, streamReset, streamStall, streamMalformed, json";
 
 /// One fault: an object with a `kind` (checked first, for a clear message), then its fields.
 #[derive(Deserialize)]
@@ -479,6 +479,9 @@ enum FaultKind {
     },
     EndlessBody {},
     StreamCut {
+        after: usize,
+    },
+    StreamReset {
         after: usize,
     },
     StreamStall {
@@ -608,6 +611,7 @@ impl FaultKind {
             ),
             Self::EndlessBody {} => Fault::EndlessBody,
             Self::StreamCut { after } => Fault::StreamCut { after },
+            Self::StreamReset { after } => Fault::StreamReset { after },
             Self::StreamStall { after } => Fault::StreamStall { after },
             Self::StreamMalformed { after } => Fault::StreamMalformed { after },
             Self::Redirect {

@@ -135,8 +135,13 @@ pub enum Fault {
     },
     /// `200 {"data":{"error": message}}`: the function "fails softly".
     SoftError(String),
-    /// In a streamed LLM answer: the body ends after `after` text events, before the final
-    /// event and `data: [DONE]`, as a dropped connection would leave it.
+    /// In a streamed LLM answer: the connection is reset after `after` text events.
+    StreamReset {
+        /// The text events sent first.
+        after: usize,
+    },
+    /// In a streamed LLM answer: the body ends cleanly after `after` text events, before the
+    /// final event and `data: [DONE]` (a server that gave up).
     StreamCut {
         /// The text events sent first.
         after: usize,
@@ -179,7 +184,10 @@ impl Fault {
     pub(crate) fn in_stream(&self) -> bool {
         matches!(
             self,
-            Self::StreamCut { .. } | Self::StreamStall { .. } | Self::StreamMalformed { .. }
+            Self::StreamCut { .. }
+                | Self::StreamReset { .. }
+                | Self::StreamStall { .. }
+                | Self::StreamMalformed { .. }
         )
     }
 
@@ -249,13 +257,14 @@ pub(crate) fn respond_with(fault: &Fault, sent: &Arc<AtomicU64>) -> Response {
             "INTERNAL",
             "a delay has no response of its own",
         ),
-        Fault::StreamCut { .. } | Fault::StreamStall { .. } | Fault::StreamMalformed { .. } => {
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "a stream fault acts inside a streamed answer only",
-            )
-        }
+        Fault::StreamCut { .. }
+        | Fault::StreamReset { .. }
+        | Fault::StreamStall { .. }
+        | Fault::StreamMalformed { .. } => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "a stream fault acts inside a streamed answer only",
+        ),
         Fault::HtmlBadGateway => respond(
             StatusCode::BAD_GATEWAY,
             HTML,

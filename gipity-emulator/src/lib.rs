@@ -67,7 +67,7 @@
 //! `{"kind":"resetConnection"}`, `{"kind":"softError","message"}`,
 //! `{"kind":"largeBody","bytes"}`, `{"kind":"streamedBody","bytes"}`,
 //! `{"kind":"endlessBody"}`, `{"kind":"redirect","status"?,"location"}` (307 by default),
-//! `{"kind":"streamCut"|"streamStall"|"streamMalformed","after"}` (inside a streamed LLM
+//! `{"kind":"streamCut"|"streamReset"|"streamStall"|"streamMalformed","after"}` (inside a streamed LLM
 //! answer, with the target `{"app","service":"llm"}`) or
 //! `{"kind":"json","status","body"}`.
 //!

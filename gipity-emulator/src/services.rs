@@ -35,7 +35,7 @@ const DEFAULT_MODEL: &str = "emulator-medium";
 /// The documented limits of a chat request.
 const MAX_MESSAGES: usize = 20;
 const MAX_PROMPT_CHARS: usize = 32_000;
-const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+const MAX_IMAGE_BYTES: usize = 5_000_000;
 const MAX_TOKENS: u64 = 4096;
 
 /// The services the emulator knows, and their GET lists.
@@ -148,7 +148,9 @@ fn pay(shared: &Shared, app: &str, service: &str, parts: &Parts) -> Result<Payer
                 ))
             }
         }
-        (Caller::Player | Caller::Account, Some(user)) => Ok(Payer::User(user.guid)),
+        // An account token is a Gipity user paying for themselves. An app player is not a
+        // Gipity user: `user_pays` needs Sign in with Gipity, so a player is asked to sign in.
+        (Caller::Account, Some(user)) => Ok(Payer::User(user.guid)),
         _ => Err(ApiError::unauthorized(
             "LOGIN_REQUIRED",
             format!("the app's `{service}` service is billed to its users: sign in with Gipity"),
@@ -319,7 +321,8 @@ fn chat_request(body: &Value) -> Result<Chat, ApiError> {
         let Some(prompt) = prompt.as_str() else {
             return Err(bad("`prompt` must be a string"));
         };
-        let chars = prompt.chars().count();
+        // As the platform's JavaScript counts: UTF-16 units.
+        let chars = prompt.encode_utf16().count();
         if chars > MAX_PROMPT_CHARS {
             return Err(bad(format!(
                 "`prompt` is at most {MAX_PROMPT_CHARS} characters"
@@ -342,12 +345,14 @@ fn chat_request(body: &Value) -> Result<Chat, ApiError> {
             return Err(bad("`temperature` is a number from 0 to 2"));
         }
     }
+    // `max_tokens` over 4096 is capped, as the docs say; only a value that is not a count is
+    // refused.
     if let Some(max) = object.get("max_tokens")
-        && !max
-            .as_u64()
-            .is_some_and(|max| (1..=MAX_TOKENS).contains(&max))
+        && max.as_u64().is_none_or(|max| max < 1)
     {
-        return Err(bad(format!("`max_tokens` is 1 to {MAX_TOKENS}")));
+        return Err(bad(format!(
+            "`max_tokens` is a count from 1 (capped at {MAX_TOKENS})"
+        )));
     }
     let model = match object.get("model") {
         None | Some(Value::Null) => DEFAULT_MODEL.to_owned(),
@@ -498,6 +503,13 @@ async fn llm(
             }
             Some(Fault::StreamStall { after }) if *after == n => {
                 events.push(Step::Stall);
+                cut = true;
+                break;
+            }
+            Some(Fault::StreamReset { after }) if *after == n => {
+                // Time for the events before to reach the client, then the reset.
+                events.push(Step::Pause(std::time::Duration::from_millis(25)));
+                events.push(Step::Abort);
                 cut = true;
                 break;
             }

@@ -230,7 +230,7 @@ async fn bad_chat_requests_are_400s() {
         json!({"prompt": "x", "model": "default"}),
         json!({"prompt": "x", "model": "no-such-model"}),
         json!({"prompt": "x", "temperature": 3}),
-        json!({"prompt": "x", "max_tokens": 5000}),
+        json!({"prompt": "x", "max_tokens": 0}),
         json!({"prompt": "x", "image": {"data": "https://e.example/x.png", "media_type": "image/png"}}),
         json!({"messages": [{"role": "robot", "content": "x"}]}),
         json!({}),
@@ -239,6 +239,14 @@ async fn bad_chat_requests_are_400s() {
         assert_error(&r, 400, "BAD_REQUEST");
     }
     assert_eq!(emulator.counters().llm_requests, 0);
+    // Over 4096 is capped, not refused.
+    let r = send(llm(
+        &emulator,
+        &token,
+        &json!({"prompt": "x", "max_tokens": 5000}),
+    ))
+    .await;
+    assert_eq!(r.status, 200);
 }
 
 #[tokio::test]

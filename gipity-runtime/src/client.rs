@@ -334,6 +334,11 @@ impl Client {
             .await
     }
 
+    /// The largest response body the client accepts.
+    pub(crate) fn max_response_bytes(&self) -> u64 {
+        self.inner.transport.max_response_bytes()
+    }
+
     /// The client's timeout.
     pub(crate) fn timeout(&self) -> Duration {
         self.inner.timeout

@@ -89,9 +89,13 @@ pub enum Error {
     /// The one who pays for a service call (the signed-in user under `user_pays`, the app's
     /// owner under `owner_pays`) has too few credits (402 `INSUFFICIENT_CREDITS`). Never
     /// retried: more credits, or another payer, is the way on.
-    #[error("insufficient credits for the service{}", OptionalMessage(message.as_deref()))]
+    #[error("insufficient credits (status {status}){}", OptionalMessage(message.as_deref()))]
     #[non_exhaustive]
     InsufficientCredits {
+        /// The HTTP status (402 from the emulator; the platform's is not documented).
+        status: u16,
+        /// The platform's error code, when it sent one.
+        code: Option<String>,
         /// The platform's message, redacted and bounded.
         message: Option<String>,
     },
@@ -269,6 +273,7 @@ impl Error {
             | Self::Decode { status, .. }
             | Self::BodyTooLarge { status, .. } => Some(*status),
             Self::Redirected { status } => *status,
+            Self::InsufficientCredits { status, .. } => Some(*status),
             Self::LoginRequired(_) => Some(401),
             Self::ConsentRequired(_) => Some(403),
             Self::RateLimited { .. } => Some(429),
@@ -280,7 +285,7 @@ impl Error {
     #[must_use]
     pub fn code(&self) -> Option<&str> {
         match self {
-            Self::Http { code, .. } => code.as_deref(),
+            Self::Http { code, .. } | Self::InsufficientCredits { code, .. } => code.as_deref(),
             Self::LoginRequired(_) => Some("LOGIN_REQUIRED"),
             Self::ConsentRequired(_) => Some("CONSENT_REQUIRED"),
             Self::RateLimited { .. } => Some("RATE_LIMITED"),

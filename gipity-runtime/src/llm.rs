@@ -15,12 +15,15 @@ use crate::error::{Error, Result};
 
 /// At most this many messages in one request.
 pub const MAX_MESSAGES: usize = 20;
-/// The longest `prompt`, in characters.
+/// The longest `prompt`, in characters as the platform's JavaScript counts them (UTF-16
+/// units: an emoji counts two).
 pub const MAX_PROMPT_CHARS: usize = 32_000;
-/// The largest image, in bytes (decoded).
-pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+/// The largest image, in bytes (decoded): 5 MB.
+pub const MAX_IMAGE_BYTES: usize = 5_000_000;
 /// The most tokens an answer may be asked for.
 pub const MAX_TOKENS: u32 = 4096;
+/// The least time a whole answer ([`Llm::chat`]) is given by default.
+pub const DEFAULT_CHAT_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a streamed answer may take to start by default: for its head, and again for its
 /// first event (a cold model start can take a minute).
 pub const DEFAULT_FIRST_EVENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,6 +48,7 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy)]
 pub struct Llm<'c> {
     client: &'c Client,
+    timeout: Option<Duration>,
     first_event: Duration,
     idle: Duration,
 }
@@ -53,9 +57,18 @@ impl<'c> Llm<'c> {
     pub(crate) fn new(client: &'c Client) -> Self {
         Self {
             client,
+            timeout: None,
             first_event: DEFAULT_FIRST_EVENT_TIMEOUT,
             idle: DEFAULT_IDLE_TIMEOUT,
         }
+    }
+
+    /// How long [`chat`](Self::chat) may take in all. Default: the client's timeout, and at
+    /// least [`DEFAULT_CHAT_TIMEOUT`] (a cold model start takes a minute, a long answer more).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 
     /// How long a streamed answer may take to start: for its head (sign-in and consent
@@ -115,9 +128,12 @@ impl<'c> Llm<'c> {
             .service_open("llm", bytes::Bytes::from(body), self.first_event)
             .await?
         {
-            crate::transport::Sent::Stream(body) => {
-                Ok(ChatStream::new(body, self.first_event, self.idle))
-            }
+            crate::transport::Sent::Stream(body) => Ok(ChatStream::new(
+                body,
+                self.first_event,
+                self.idle,
+                self.client.max_response_bytes(),
+            )),
             crate::transport::Sent::Reply(reply) => Err(Error::Decode {
                 status: reply.status,
                 detail: "a success that is not a stream".into(),
@@ -135,7 +151,10 @@ impl<'c> Llm<'c> {
     /// handler answers; [`Error::InsufficientCredits`] when the payer is out of credits.
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatCompletion> {
         request.check()?;
-        self.client.service("llm", request).await
+        let timeout = self
+            .timeout
+            .unwrap_or_else(|| self.client.timeout().max(DEFAULT_CHAT_TIMEOUT));
+        self.client.service_with("llm", request, timeout).await
     }
 
     /// The models the app may use (`GET /services/llm/models`).
@@ -382,7 +401,7 @@ impl ChatRequest {
             ));
         }
         if let Some(prompt) = &self.prompt {
-            let chars = prompt.chars().count();
+            let chars = prompt.encode_utf16().count();
             if chars > MAX_PROMPT_CHARS {
                 return invalid(format!(
                     "the prompt is at most {MAX_PROMPT_CHARS} characters, not {chars}"
@@ -427,8 +446,12 @@ impl ChatRequest {
 /// [`MAX_IMAGE_BYTES`] once decoded.
 fn check_image(data: &str, media_type: Option<&str>) -> Result<()> {
     let invalid = |message: &'static str| Err(Error::InvalidRequest(Cow::Borrowed(message)));
-    if data.starts_with("http://") || data.starts_with("https://") {
+    let lower = data.get(..8).unwrap_or(data).to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//") {
         return invalid("an image is sent as data (a data URI or base64), not as a URL");
+    }
+    if data.is_empty() {
+        return invalid("an image has data");
     }
     let base64 = match data.strip_prefix("data:") {
         Some(uri) => {
@@ -474,9 +497,30 @@ pub struct ChatCompletion {
     /// The provider behind the model, when the server says.
     #[serde(default)]
     pub provider: Option<String>,
-    /// The credits the answer cost, when the server says.
-    #[serde(default)]
+    /// The credits the answer cost, when the server says (a fraction is cut).
+    #[serde(default, deserialize_with = "credits")]
     pub credits_used: Option<u64>,
+}
+
+/// Credits as the server writes them: a whole number, or a fraction (cut).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Credits(pub(crate) u64);
+
+impl<'de> Deserialize<'de> for Credits {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let credits = f64::deserialize(deserializer)?;
+        if credits.is_finite() && credits >= 0.0 {
+            // `as` saturates; the value is finite and not negative.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(Self(credits as u64))
+        } else {
+            Err(serde::de::Error::custom("credits are a number, 0 or more"))
+        }
+    }
+}
+
+fn credits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<Credits>::deserialize(deserializer)?.map(|credits| credits.0))
 }
 
 impl ChatCompletion {

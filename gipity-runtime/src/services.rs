@@ -44,13 +44,27 @@ impl Client {
         T: DeserializeOwned,
         B: Serialize + ?Sized,
     {
-        let url = self.service_url(name)?;
-        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(Error::Encode)?);
         let timeout = if MEDIA.contains(&name.split('/').next().unwrap_or(name)) {
             DEFAULT_MEDIA_TIMEOUT.max(self.timeout())
         } else {
             self.timeout()
         };
+        self.service_with(name, body, timeout).await
+    }
+
+    /// [`service`](Self::service) within `timeout`.
+    pub(crate) async fn service_with<T, B>(
+        &self,
+        name: &str,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<T>
+    where
+        T: DeserializeOwned,
+        B: Serialize + ?Sized,
+    {
+        let url = self.service_url(name)?;
+        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(Error::Encode)?);
         let reply = self
             .service_exchange(name, http::Method::POST, &url, Some(body), timeout)
             .await?;

@@ -1,7 +1,8 @@
 //! Server-sent events, as the HTML standard parses them (§9.2.6): lines end with CRLF, LF or
 //! CR (also split across chunks), `:` starts a comment (keep-alives), `data:` lines of one
 //! event are joined with `\n`, `event:` names it, a blank line dispatches it, a leading BOM is
-//! skipped, and an event left unfinished at the end of the stream is dropped. Written here
+//! skipped, bytes that are not UTF-8 become U+FFFD, and an event left unfinished at the end of
+//! the stream is dropped. Written here
 //! rather than taken from a crate: the ones that exist parse a `Stream` of their own and have
 //! no bound on an event's size, which a client of a hostile server needs.
 
@@ -21,14 +22,14 @@ pub(crate) struct Event {
 pub(crate) enum Problem {
     /// An event (or a line) over the parser's limit, in bytes.
     TooLarge(usize),
-    /// A line that is not UTF-8.
-    NotUtf8,
 }
 
 /// The parser: bytes in, events out.
 pub(crate) struct Parser {
     /// Bytes of a line not yet ended.
     pending: Vec<u8>,
+    /// How far `pending` has been searched for a line end (each byte is looked at once).
+    scanned: usize,
     data: String,
     name: String,
     has_data: bool,
@@ -44,6 +45,7 @@ impl Parser {
     pub(crate) fn new(max_event: usize) -> Self {
         Self {
             pending: Vec::new(),
+            scanned: 0,
             data: String::new(),
             name: String::new(),
             has_data: false,
@@ -53,8 +55,12 @@ impl Parser {
         }
     }
 
-    /// Parses `chunk`, adding the events it completes to `out`.
+    /// Parses `chunk`, adding the events it completes to `out`. On an error the events
+    /// completed before it are in `out` already.
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut VecDeque<Event>) -> Result<(), Problem> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
         let chunk = match (std::mem::take(&mut self.after_cr), chunk) {
             (true, [b'\n', rest @ ..]) => rest,
             _ => chunk,
@@ -62,7 +68,7 @@ impl Parser {
         self.pending.extend_from_slice(chunk);
         let pending = std::mem::take(&mut self.pending);
         let mut start = 0;
-        let mut at = 0;
+        let mut at = self.scanned;
         let result = loop {
             let Some(&byte) = pending.get(at) else {
                 break Ok(());
@@ -89,7 +95,10 @@ impl Parser {
             at += end;
             start = at;
         };
-        self.pending = pending.get(start..).unwrap_or_default().to_vec();
+        let mut pending = pending;
+        pending.drain(..start.min(pending.len()));
+        self.scanned = at.saturating_sub(start).min(pending.len());
+        self.pending = pending;
         result?;
         if self.pending.len() > self.max_event {
             return Err(Problem::TooLarge(self.max_event));
@@ -98,7 +107,9 @@ impl Parser {
     }
 
     fn line(&mut self, line: &[u8], out: &mut VecDeque<Event>) -> Result<(), Problem> {
-        let line = std::str::from_utf8(line).map_err(|_| Problem::NotUtf8)?;
+        // The standard decodes the stream as UTF-8 with replacement characters.
+        let line = String::from_utf8_lossy(line);
+        let line: &str = &line;
         let line = if std::mem::take(&mut self.first) {
             line.strip_prefix('\u{feff}').unwrap_or(line)
         } else {
@@ -213,6 +224,20 @@ mod tests {
         assert_eq!(parse(&[long.as_bytes()]), Err(Problem::TooLarge(64)));
         // A line that never ends is refused at the limit too.
         assert_eq!(parse(&[&[b'x'; 100]]), Err(Problem::TooLarge(64)));
-        assert_eq!(parse(&[b"data: \xff\n\n"]), Err(Problem::NotUtf8));
+        assert_eq!(parse(&[b"data: \xff\n\n"]).unwrap(), [message("\u{fffd}")]);
+        // An empty chunk between a CR and its LF changes nothing.
+        assert_eq!(
+            parse(&[b"data: x\r", b"", b"\ndata: y\n\n"]).unwrap(),
+            [message("x\ny")]
+        );
+        // A long line, a byte a chunk, is scanned once.
+        let mut parser = Parser::new(1 << 20);
+        let mut out = VecDeque::new();
+        parser.push(b"data: ", &mut out).unwrap();
+        for _ in 0..100_000 {
+            parser.push(b"x", &mut out).unwrap();
+        }
+        parser.push(b"\n\n", &mut out).unwrap();
+        assert_eq!(out[0].data.len(), 100_000);
     }
 }

@@ -106,6 +106,9 @@ pub(crate) struct Request<'a> {
     pub(crate) request_id: Option<&'a HeaderValue>,
 }
 
+/// `text/event-stream`, what a streamed answer is.
+const TEXT_EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
+
 /// `application/json`, made once rather than parsed and copied on every request.
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
@@ -125,6 +128,11 @@ impl Transport {
             max_response_bytes,
             session,
         }
+    }
+
+    /// The largest response body accepted.
+    pub(crate) fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
     }
 
     /// The session's cookie store, for session clients.
@@ -164,10 +172,12 @@ impl Transport {
         credentials: [Option<(HeaderName, &HeaderValue)>; 2],
         limit: Option<Duration>,
     ) -> Result<Sent> {
+        let mut headers = headers(request, credentials);
+        headers.insert(ACCEPT, TEXT_EVENT_STREAM);
         let outgoing = platform_http::Outgoing {
             method: &request.method,
             url: request.url,
-            headers: headers(request, credentials),
+            headers,
             body: request.body.as_ref(),
             limit: Some(limit.unwrap_or(request.timeout)),
             timeout: request.timeout,

@@ -211,10 +211,19 @@ fn error_code(code: String) -> String {
 
 /// The error for a non-success reply that nothing recovered from.
 pub(crate) fn error_from(reply: &Reply, failure: Failure) -> Error {
-    let out_of_credits =
-        reply.status == 402 || failure.code.as_deref() == Some("INSUFFICIENT_CREDITS");
-    if out_of_credits && (failure.parsed || reply.body.is_empty()) {
+    // The platform's status and code for this are not documented; its message reads
+    // "Insufficient credits".
+    let out_of_credits = failure.code.as_deref() == Some("INSUFFICIENT_CREDITS")
+        || failure.message.as_deref().is_some_and(|message| {
+            message
+                .get(..20)
+                .is_some_and(|start| start.eq_ignore_ascii_case("insufficient credits"))
+        })
+        || (reply.status == 402 && failure.code.is_none());
+    if out_of_credits && failure.parsed {
         return Error::InsufficientCredits {
+            status: reply.status,
+            code: failure.code.map(error_code),
             message: failure.message.map(|m| redact::excerpt(m.as_bytes())),
         };
     }

@@ -129,6 +129,12 @@ fn ci() -> Result<(), String> {
             .env_remove("GIPITY_API_BASE")
             .env_remove("GIPITY_APP"),
     )?;
+    run(
+        "example: chat",
+        cargo(&["run", "--example", "chat", "--", "Why is the sky blue?"])
+            .env_remove("GIPITY_API_BASE")
+            .env_remove("GIPITY_APP"),
+    )?;
     fuzz::run()?;
     browser()?;
     println!("xtask ci: every check passed in {:.0?}", started.elapsed());

@@ -39,10 +39,12 @@ pub enum ChatEvent {
 }
 
 /// A streamed answer, from [`Llm::stream`](super::Llm::stream): text deltas, then exactly one
-/// [`ChatEvent::Done`]; or a typed error, never a silently short answer: a body that ends
-/// before `data: [DONE]`, a malformed event or one over [`MAX_EVENT_BYTES`] is
-/// [`Error::Stream`], a wait past a timeout [`Error::Timeout`]. After the last item the
-/// stream yields `None`.
+/// [`ChatEvent::Done`]; or [`Error::Stream`], never a silently short answer: for a body that
+/// ends before `data: [DONE]`, a malformed event, an error event, an event over
+/// [`MAX_EVENT_BYTES`], an answer over the client's
+/// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes), a connection that
+/// breaks, and a wait past the first-event or idle timeout. The deltas before the error are
+/// handed out first. After the last item the stream yields `None`.
 ///
 /// Read it with [`next`](Self::next), or as a [`futures_core::Stream`]. Dropping it aborts the
 /// request.
@@ -77,11 +79,20 @@ struct Reader {
     /// An event arrived: the wait for the next one is `idle`, not the first one's.
     started: bool,
     first: Option<web_time::Instant>,
+    first_event: Duration,
     idle: Duration,
+    /// Bytes received so far, and the most the client accepts.
+    received: u64,
+    max_bytes: u64,
 }
 
 impl ChatStream {
-    pub(crate) fn new(body: BodyStream, first_event: Duration, idle: Duration) -> Self {
+    pub(crate) fn new(
+        body: BodyStream,
+        first_event: Duration,
+        idle: Duration,
+        max_bytes: u64,
+    ) -> Self {
         Self {
             state: State::Idle(Box::new(Reader {
                 body,
@@ -94,7 +105,10 @@ impl ChatStream {
                 done: false,
                 started: false,
                 first: web_time::Instant::now().checked_add(first_event),
+                first_event,
                 idle,
+                received: 0,
+                max_bytes,
             })),
         }
     }
@@ -131,16 +145,18 @@ impl ChatStream {
                         }
                         return Poll::Ready(Some(item));
                     }
-                    let wait = if reader.started {
-                        reader.idle
+                    // The timeout that applies, and how long is left of it.
+                    let (timeout, wait) = if reader.started {
+                        (reader.idle, reader.idle)
                     } else {
-                        reader.first.map_or(Duration::MAX, |first| {
+                        let left = reader.first.map_or(Duration::MAX, |first| {
                             first.saturating_duration_since(web_time::Instant::now())
-                        })
+                        });
+                        (reader.first_event, left)
                     };
                     self.state = State::Reading(Box::pin(async move {
                         let chunk = platform::timeout(wait, reader.body.next()).await;
-                        (reader, chunk, wait)
+                        (reader, chunk, timeout)
                     }));
                 }
                 State::Reading(mut read) => match read.as_mut().poll(cx) {
@@ -148,10 +164,18 @@ impl ChatStream {
                         self.state = State::Reading(read);
                         return Poll::Pending;
                     }
-                    Poll::Ready((mut reader, chunk, wait)) => {
+                    Poll::Ready((mut reader, chunk, timeout)) => {
                         let item = match chunk {
-                            None => Err(Error::Timeout(wait)),
-                            Some(Err(error)) => Err(error),
+                            None => Err(stream_error(if reader.started {
+                                format!("no event for {timeout:?}")
+                            } else {
+                                format!("no first event within {timeout:?}")
+                            })),
+                            // The answer has started (and may be billed): not a transport error a
+                            // caller would retry.
+                            Some(Err(error)) => {
+                                Err(stream_error(format!("reading it failed: {error}")))
+                            }
                             Some(Ok(None)) => {
                                 Err(stream_error("the stream ended before `data: [DONE]`"))
                             }
@@ -201,7 +225,10 @@ struct Chunk {
     #[serde(default)]
     usage: Option<Usage>,
     #[serde(default)]
-    credits_used: Option<u64>,
+    credits_used: Option<super::Credits>,
+    /// An error in place of a chunk.
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -219,61 +246,80 @@ struct Delta {
 }
 
 impl Reader {
-    /// Parses `chunk`; its events become items, and an error ends the stream.
+    /// Parses `chunk`; its events become items, and an error ends the stream (after the
+    /// events that came before it).
     fn feed(&mut self, chunk: &[u8]) -> Result<()> {
         if self.done {
             // After `[DONE]` nothing more is read; the stream is over.
             return Ok(());
         }
-        self.parser
-            .push(chunk, &mut self.events)
-            .map_err(|problem| match problem {
-                Problem::TooLarge(limit) => {
-                    stream_error(format!("an event is over the limit of {limit} bytes"))
-                }
-                Problem::NotUtf8 => stream_error("an event is not UTF-8"),
-            })?;
+        self.received = self.received.saturating_add(chunk.len() as u64);
+        if self.received > self.max_bytes {
+            return Err(stream_error(format!(
+                "the answer is over the client's limit of {} bytes",
+                self.max_bytes
+            )));
+        }
+        let parsed = self.parser.push(chunk, &mut self.events);
         while let Some(event) = self.events.pop_front() {
             self.started = true;
-            if event.name == "error" {
-                return Err(stream_error(format!(
-                    "the server sent an error event: {}",
-                    redact::excerpt(event.data.as_bytes())
-                )));
-            }
-            if event.name != "message" {
-                continue;
-            }
-            if event.data == "[DONE]" {
-                self.done = true;
-                self.ready.push_back(Ok(ChatEvent::Done {
-                    finish_reason: self.finish.take(),
-                    usage: self.usage.take(),
-                    credits_used: self.credits_used.take(),
-                }));
+            self.event(event)?;
+            if self.done {
                 return Ok(());
             }
-            let chunk: Chunk = serde_json::from_str(&event.data).map_err(|_| {
-                stream_error(format!(
-                    "an event is not a chunk of the answer: {}",
-                    redact::excerpt(event.data.as_bytes())
-                ))
-            })?;
-            if chunk.usage.is_some() {
-                self.usage = chunk.usage;
+        }
+        parsed.map_err(|Problem::TooLarge(limit)| {
+            stream_error(format!("an event is over the limit of {limit} bytes"))
+        })
+    }
+
+    /// One event: a chunk of the answer, `[DONE]`, or an error.
+    fn event(&mut self, event: sse::Event) -> Result<()> {
+        if event.name == "error" {
+            return Err(stream_error(format!(
+                "the server sent an error event: {}",
+                redact::excerpt(event.data.as_bytes())
+            )));
+        }
+        if event.name != "message" {
+            // Named events are for listeners of that name; a chat answer has none.
+            return Ok(());
+        }
+        if event.data == "[DONE]" {
+            self.done = true;
+            self.ready.push_back(Ok(ChatEvent::Done {
+                finish_reason: self.finish.take(),
+                usage: self.usage.take(),
+                credits_used: self.credits_used.take(),
+            }));
+            return Ok(());
+        }
+        let chunk: Chunk = serde_json::from_str(&event.data).map_err(|_| {
+            stream_error(format!(
+                "an event is not a chunk of the answer: {}",
+                redact::excerpt(event.data.as_bytes())
+            ))
+        })?;
+        if chunk.error.is_some() {
+            return Err(stream_error(format!(
+                "the server sent an error: {}",
+                redact::excerpt(event.data.as_bytes())
+            )));
+        }
+        if chunk.usage.is_some() {
+            self.usage = chunk.usage;
+        }
+        if let Some(credits) = chunk.credits_used {
+            self.credits_used = Some(credits.0);
+        }
+        for choice in chunk.choices {
+            if let Some(reason) = choice.finish_reason {
+                self.finish = Some(reason);
             }
-            if chunk.credits_used.is_some() {
-                self.credits_used = chunk.credits_used;
-            }
-            for choice in chunk.choices {
-                if let Some(reason) = choice.finish_reason {
-                    self.finish = Some(reason);
-                }
-                if let Some(text) = choice.delta.and_then(|delta| delta.content)
-                    && !text.is_empty()
-                {
-                    self.ready.push_back(Ok(ChatEvent::Delta { text }));
-                }
+            if let Some(text) = choice.delta.and_then(|delta| delta.content)
+                && !text.is_empty()
+            {
+                self.ready.push_back(Ok(ChatEvent::Delta { text }));
             }
         }
         Ok(())
