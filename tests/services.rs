@@ -544,3 +544,27 @@ async fn a_temperature_that_is_not_a_number_is_refused() {
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
     assert_eq!(emu.requests().len(), 0);
 }
+
+#[tokio::test]
+async fn a_service_401_refreshes_the_app_token_and_keeps_the_player_signed_in() {
+    let emu = emulator().await;
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    let player = builder(&emu)
+        .credentials(Credentials::player("q".repeat(40)))
+        .build()
+        .unwrap();
+    player.llm().chat(&hello()).await.unwrap();
+    emu.inject(
+        Target::service(APP, "llm"),
+        Fault::ExpiredToken,
+        Times::Once,
+    );
+    let answer = player.llm().chat(&hello()).await.unwrap();
+    assert_eq!(answer.text(), "ereht olleh");
+    assert_eq!(emu.counters().token_mints, 2, "a fresh app token");
+    assert_eq!(
+        emu.counters().guest_sign_ins,
+        1,
+        "the player stayed signed in"
+    );
+}

@@ -493,27 +493,29 @@ async fn llm(
         deltas.push(String::new());
     }
     let event = |value: Value| Bytes::from(format!("data: {value}\n\n"));
-    // Whether the stream ends before its final event (a cut or a stall).
+    // Whether the stream ends before its final event (a cut, a reset or a stall). A stream
+    // fault past the last text event acts after it, before the final event.
     let mut cut = false;
-    for (n, delta) in deltas.iter().enumerate() {
+    let acts_at = |after: usize| after.min(deltas.len());
+    for n in 0..=deltas.len() {
         match &stream_fault {
-            Some(Fault::StreamCut { after }) if *after == n => {
+            Some(Fault::StreamCut { after }) if acts_at(*after) == n => {
                 cut = true;
                 break;
             }
-            Some(Fault::StreamStall { after }) if *after == n => {
+            Some(Fault::StreamStall { after }) if acts_at(*after) == n => {
                 events.push(Step::Stall);
                 cut = true;
                 break;
             }
-            Some(Fault::StreamReset { after }) if *after == n => {
+            Some(Fault::StreamReset { after }) if acts_at(*after) == n => {
                 // Time for the events before to reach the client, then the reset.
                 events.push(Step::Pause(std::time::Duration::from_millis(25)));
                 events.push(Step::Abort);
                 cut = true;
                 break;
             }
-            Some(Fault::StreamMalformed { after }) if *after == n => {
+            Some(Fault::StreamMalformed { after }) if acts_at(*after) == n => {
                 events.push(Step::Data(Bytes::from_static(
                     b"data: {\"choices\": [{\"delta\"\n\n",
                 )));
@@ -521,6 +523,9 @@ async fn llm(
             }
             _ => {}
         }
+        let Some(delta) = deltas.get(n) else {
+            break;
+        };
         if n > 0 && !delay.is_zero() {
             events.push(Step::Pause(delay));
         }

@@ -431,18 +431,20 @@ impl State {
         self.take_fault_if(target, |_| true)
     }
 
-    /// The next fault armed for `target` if `wanted` accepts it, used up by one; otherwise
-    /// nothing, and the fault stays armed.
+    /// The first fault armed for `target` that `wanted` accepts, used up by one; the others
+    /// stay armed.
     pub(crate) fn take_fault_if(
         &mut self,
         target: &Target,
         wanted: impl Fn(&Fault) -> bool,
     ) -> Option<Fault> {
-        let index = self.faults.iter().position(|f| &f.target == target)?;
+        // The first fault armed for the target that `wanted` accepts: a fault for another
+        // moment of the same request (after the run, inside a stream) does not block it.
+        let index = self
+            .faults
+            .iter()
+            .position(|f| &f.target == target && wanted(&f.fault))?;
         let armed = self.faults.get_mut(index)?;
-        if !wanted(&armed.fault) {
-            return None;
-        }
         let fault = armed.fault.clone();
         if let Some(left) = armed.remaining.as_mut() {
             *left = left.saturating_sub(1);

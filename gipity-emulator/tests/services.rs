@@ -146,6 +146,36 @@ async fn stream_faults_cut_stall_and_break_a_stream() {
         "the second event is not JSON: {text}"
     );
 
+    // Past the last text event: after it, before the final event.
+    emulator.inject(target.clone(), Fault::StreamCut { after: 99 }, Times::Once);
+    let text = llm(&emulator, &token, &body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (values, done) = events(&text);
+    assert_eq!((values.len(), done), (6, false), "{text}");
+
+    // A stream fault armed first does not hold up a fault for the answer itself.
+    emulator.inject(target.clone(), Fault::StreamCut { after: 1 }, Times::Once);
+    emulator.inject(
+        target.clone(),
+        Fault::RateLimited { retry_after: None },
+        Times::Once,
+    );
+    let r = llm(&emulator, &token, &body).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    let text = llm(&emulator, &token, &body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(events(&text).0.len(), 1, "{text}");
+
     emulator.inject(target, Fault::StreamStall { after: 3 }, Times::Once);
     let mut response = llm(&emulator, &token, &body).send().await.unwrap();
     let mut received = String::new();

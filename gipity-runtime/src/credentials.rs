@@ -674,9 +674,11 @@ impl Identity {
                 }
                 true
             }
-            Attached::Service(_, generation, beside) => {
+            // The app token is what a service checks first; the credential beside it (a player
+            // token, say) stays: signing a player in again for every service 401 costs a
+            // sign-in the 401 may not have asked for.
+            Attached::Service(_, generation, _) => {
                 self.app_token.invalidate(*generation);
-                self.invalidate(beside);
                 true
             }
             Attached::ApiKey(_) | Attached::Bearer(_) | Attached::Nothing => false,
