@@ -12,6 +12,9 @@ use std::time::Duration;
 use common::{APP, builder, emulator, login_client, session_client, signed_in_client};
 use gipity_emulator::{Billing, Fault, Target, Times};
 use gipity_runtime::llm::{ChatEvent, ChatRequest, Message, Part, Role, Tier};
+use gipity_runtime::services::{
+    ImageRequest, MusicRequest, SoundRequest, TranscribeRequest, TtsRequest, VideoRequest,
+};
 use gipity_runtime::{AuthOutcome, ChallengeKind, CookieJar, Credentials, Error};
 use serde_json::{Value, json};
 
@@ -567,4 +570,259 @@ async fn a_service_401_refreshes_the_app_token_and_keeps_the_player_signed_in() 
         1,
         "the player stayed signed in"
     );
+}
+
+/// The owner pays for every media and location service of [`APP`].
+fn owner_pays_media(emu: &gipity_emulator::Emulator) {
+    for service in [
+        "tts",
+        "image",
+        "music",
+        "sound",
+        "video",
+        "transcribe",
+        "location",
+    ] {
+        emu.app(APP).set_billing(service, Billing::OwnerPays);
+    }
+}
+
+#[tokio::test]
+async fn typed_media_calls_answer_their_documented_shapes() {
+    let emu = emulator().await;
+    owner_pays_media(&emu);
+    let client = session_client(&emu);
+    let services = client.services();
+    let speech = services
+        .tts(
+            &TtsRequest::new("Ann: hi\nBob: hello")
+                .provider("gemini")
+                .speaker("Ann", "Kore"),
+        )
+        .await
+        .unwrap();
+    assert!(speech.url.starts_with(&emu.base_url()), "{}", speech.url);
+    // The media URL is public: fetched with no credentials.
+    assert!(
+        reqwest::get(&speech.url)
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let sent = emu.requests();
+    let tts = sent
+        .iter()
+        .rfind(|r| r.path.ends_with("/services/tts"))
+        .unwrap();
+    assert_eq!(tts.header("content-type"), Some("application/json"));
+    assert!(tts.header("x-app-token").is_some());
+
+    let voices = services.voices(Some("openai")).await.unwrap();
+    assert_eq!(voices[0].id, "openai-voice");
+    assert_eq!(voices[0].provider.as_deref(), Some("openai"));
+    let default_voices = services.voices(None).await.unwrap();
+    assert_eq!(default_voices[0].id, "elevenlabs-voice");
+
+    let image = services
+        .image(&ImageRequest::new("a cat").size("1024x1024").quality("high"))
+        .await
+        .unwrap();
+    assert!(image.url.contains("/__media/image/"), "{}", image.url);
+    assert_eq!(
+        services.image_models().await.unwrap().models[0].id,
+        "emulator-image"
+    );
+
+    let sound = services
+        .sound(
+            &SoundRequest::new("thunder")
+                .duration_seconds(2.5)
+                .prompt_influence(0.5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sound.duration_seconds, Some(2.5));
+    assert_eq!(sound.credits_used, Some(5));
+
+    let music = services
+        .music(
+            &MusicRequest::new("lo-fi")
+                .duration_seconds(30.0)
+                .instrumental(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(music.model.as_deref(), Some("emulator-music"));
+    let models = services.music_models().await.unwrap();
+    assert_eq!(models.default_model.as_deref(), Some("emulator-music"));
+
+    let video = services
+        .video(
+            &VideoRequest::new("coffee")
+                .aspect_ratio("16:9")
+                .resolution("720p"),
+        )
+        .await
+        .unwrap();
+    assert!(video.url.contains("/__media/video/"), "{}", video.url);
+
+    let here = services
+        .locate_ip(Some("203.0.113.9".parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(here.text("ip"), Some("203.0.113.9"));
+    let place = services.geocode(51.5, -0.12).await.unwrap();
+    assert_eq!(place.fields["lat"], 51.5);
+    assert!(place.text("address").is_some());
+
+    // Seven charged calls of 5 credits each, to the owner (lists are free).
+    assert_eq!(emu.app(APP).owner_credits(), 1_000 - 5 * 7);
+}
+
+#[tokio::test]
+async fn a_media_service_under_user_pays_asks_for_sign_in_and_says_which() {
+    let emu = emulator().await;
+    let err = session_client(&emu)
+        .services()
+        .image(&ImageRequest::new("a cat"))
+        .await
+        .unwrap_err();
+    let Error::LoginRequired(challenge) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(challenge.service(), Some("image"));
+    assert!(err.to_string().contains("image: owner_pays"), "{err}");
+}
+
+#[tokio::test]
+async fn transcribe_uploads_the_audio_as_a_multipart_form() {
+    let emu = emulator().await;
+    owner_pays_media(&emu);
+    let client = session_client(&emu);
+    let request = TranscribeRequest::new(&b"hello gipity world"[..], "audio/wav")
+        .file_name("memo \"one\".wav")
+        .provider("openai")
+        .diarize(true)
+        .language("en");
+    let transcript = client.services().transcribe(&request).await.unwrap();
+    assert_eq!(transcript.text, "hello gipity world");
+    assert_eq!(transcript.words.len(), 3);
+    assert_eq!(transcript.words[1]["text"], "gipity");
+    assert_eq!(transcript.words[2]["speaker"], "speaker_0");
+    assert_eq!(transcript.language.as_deref(), Some("en"));
+    assert_eq!(transcript.duration_seconds, Some(1.5));
+    assert!(transcript.rate_limit.is_some());
+    let sent = emu.requests();
+    let upload = sent
+        .iter()
+        .rfind(|r| r.path.ends_with("/services/transcribe"))
+        .unwrap();
+    let content_type = upload.header("content-type").unwrap();
+    assert!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
+    assert!(upload.header("x-app-token").is_some());
+
+    // Audio that is not text, with a boundary-like line inside it.
+    let mut audio = b"RIFF\r\n--gipity-0\r\n".to_vec();
+    audio.extend([0xff, 0xfe, 0x00, 0x80]);
+    let transcript = client
+        .services()
+        .transcribe(&TranscribeRequest::new(audio.clone(), "audio/x-wav"))
+        .await
+        .unwrap();
+    assert_eq!(
+        transcript.text,
+        format!("({} bytes of audio/x-wav)", audio.len())
+    );
+    // The server refuses what the client cannot check: an unknown provider.
+    let err = client
+        .services()
+        .transcribe(&TranscribeRequest::new(vec![1], "audio/wav").provider("nope"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Http { status: 400, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn media_requests_over_a_limit_are_refused_before_sending() {
+    let emu = emulator().await;
+    owner_pays_media(&emu);
+    let client = session_client(&emu);
+    let services = client.services();
+    let errors = [
+        services.tts(&TtsRequest::new("  ")).await.unwrap_err(),
+        services.image(&ImageRequest::new("")).await.unwrap_err(),
+        services
+            .sound(&SoundRequest::new("x").prompt_influence(2.0))
+            .await
+            .unwrap_err(),
+        services
+            .music(&MusicRequest::new("x").instrumental(true).lyrics("la"))
+            .await
+            .unwrap_err(),
+        services.video(&VideoRequest::new("")).await.unwrap_err(),
+        services
+            .transcribe(&TranscribeRequest::new(Vec::new(), "audio/wav"))
+            .await
+            .unwrap_err(),
+        services
+            .transcribe(&TranscribeRequest::new(vec![1], "audio/wav\r\nX-Evil: 1"))
+            .await
+            .unwrap_err(),
+        services.geocode(91.0, 0.0).await.unwrap_err(),
+        services.geocode(0.0, f64::NAN).await.unwrap_err(),
+    ];
+    for err in &errors {
+        assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    }
+    assert!(
+        !emu.requests().iter().any(|r| r.path.contains("/services/")),
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn typed_answers_carry_the_rate_limit_and_a_429_follows_the_functions_rule() {
+    let emu = emulator().await;
+    owner_pays_media(&emu);
+    emu.app(APP).set_billing("llm", Billing::OwnerPays);
+    emu.set_service_rate_limit(3, Duration::from_secs(60));
+    let client = session_client(&emu);
+    let answer = client.llm().chat(&hello()).await.unwrap();
+    let rate = answer.rate_limit.unwrap();
+    assert_eq!(rate.limit, Some(3));
+    assert_eq!(rate.remaining, Some(2));
+    assert_eq!(rate.window, Some(Duration::from_secs(60)));
+    assert!(
+        rate.reset
+            .is_some_and(|reset| reset <= Duration::from_secs(60))
+    );
+    let stream = client.llm().stream(&hello()).await.unwrap();
+    assert_eq!(stream.rate_limit().unwrap().remaining, Some(1));
+    stream.text().await.unwrap();
+    let speech = client.services().tts(&TtsRequest::new("hi")).await.unwrap();
+    assert_eq!(speech.rate_limit.unwrap().remaining, Some(0));
+    // Over the limit: a Retry-After longer than the client waits is an error at once.
+    let err = client
+        .services()
+        .tts(&TtsRequest::new("hi"))
+        .await
+        .unwrap_err();
+    let Error::RateLimited { retry_after, .. } = err else {
+        panic!("{err:?}");
+    };
+    assert!(retry_after.is_some_and(|after| after > Duration::from_secs(10)));
+
+    // A short window: the 429's Retry-After is waited out once, and the call goes through.
+    emu.set_service_rate_limit(1, Duration::from_secs(1));
+    client.services().tts(&TtsRequest::new("hi")).await.unwrap();
+    let speech = client
+        .services()
+        .tts(&TtsRequest::new("again"))
+        .await
+        .unwrap();
+    assert_eq!(speech.rate_limit.unwrap().limit, Some(1));
 }

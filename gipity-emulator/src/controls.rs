@@ -121,6 +121,24 @@ pub(crate) async fn route(
                 .insert(body.service, mode);
             Ok(done())
         }
+        ["rate-limit"] => {
+            allow(method, &[Method::POST])?;
+            let body: RateLimitBody = json_body(
+                parts,
+                body,
+                "rate-limit",
+                r#"{"limit": 600, "windowSeconds": 60}"#,
+            )
+            .await?;
+            if body.window_seconds == 0 {
+                return Err(ApiError::bad_request(
+                    "rate-limit: `windowSeconds` is 1 or more",
+                ));
+            }
+            shared.lock().service_rate =
+                crate::state::RateWindow::new(body.limit, Duration::from_secs(body.window_seconds));
+            Ok(done())
+        }
         ["auto"] => {
             allow(method, &[Method::POST])?;
             let body: AutoBody = json_body(
@@ -243,6 +261,14 @@ struct BillingBody {
     app: String,
     service: String,
     mode: String,
+}
+
+/// `POST rate-limit`: `{"limit": N, "windowSeconds": N}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RateLimitBody {
+    limit: u64,
+    window_seconds: u64,
 }
 
 /// `POST token-ttl`: `{"seconds": N}`, the new app token lifetime (fractions allowed).

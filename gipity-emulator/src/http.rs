@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, COOKIE};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -68,8 +68,8 @@ pub(crate) struct ApiError {
     message: String,
     /// More fields inside `error` (such as `loginUrl`).
     extra: Map<String, Value>,
-    /// The `Allow` header of a `405`.
-    allow: Option<String>,
+    /// Headers of the answer (`Allow` of a `405`, `Retry-After` of a `429`).
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -80,7 +80,7 @@ impl ApiError {
             code,
             message: message.into(),
             extra: Map::new(),
-            allow: None,
+            headers: Vec::new(),
         }
     }
 
@@ -97,8 +97,21 @@ impl ApiError {
     }
 
     /// Sets the `Allow` header.
-    pub(crate) fn allow(mut self, methods: String) -> Self {
-        self.allow = Some(methods);
+    pub(crate) fn allow(self, methods: &str) -> Self {
+        self.header(ALLOW, methods)
+    }
+
+    /// Adds headers to the answer.
+    pub(crate) fn headers(mut self, headers: Vec<(HeaderName, HeaderValue)>) -> Self {
+        self.headers.extend(headers);
+        self
+    }
+
+    /// Adds a header to the answer (one that is not a header value is left out).
+    pub(crate) fn header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers.push((name, value));
+        }
         self
     }
 
@@ -130,8 +143,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = envelope(self.status, self.code, &self.message, self.extra);
-        if let Some(value) = self.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
-            response.headers_mut().insert(ALLOW, value);
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
         }
         response
     }
@@ -287,7 +300,7 @@ pub(crate) fn allow(method: &Method, allowed: &[Method]) -> Result<(), ApiError>
         "METHOD_NOT_ALLOWED",
         format!("use {}", names.join(" or ")),
     )
-    .allow(names.join(", ")))
+    .allow(&names.join(", ")))
 }
 
 #[cfg(test)]

@@ -22,7 +22,11 @@
 //! ([`App::set_billing`], `user_pays` by default): anonymous callers get `LOGIN_REQUIRED`,
 //! signed-in users without AI permission `CONSENT_REQUIRED` (both for IDENTITY | AI), and a
 //! payer short of credits ([`Emulator::set_credits`], [`App::set_owner_credits`]; 1,000 to
-//! start) 402 `INSUFFICIENT_CREDITS`.
+//! start) 402 `INSUFFICIENT_CREDITS`. Service answers carry `RateLimit-*` headers of one
+//! window shared by every service ([`Emulator::set_service_rate_limit`]; 600 a minute), and a
+//! request over it is a 429 `RATE_LIMITED` with `Retry-After`. `transcribe` takes a
+//! `multipart/form-data` upload and "hears" text: audio whose bytes are UTF-8 is transcribed
+//! as that text.
 //!
 //! Errors use the platform envelope `{"error":{"code","message"}}`;
 //! `LOGIN_REQUIRED` carries `error.loginUrl` and `CONSENT_REQUIRED` carries
@@ -49,6 +53,7 @@
 //! | `POST /__emulator/expire-player-tokens` | | [`Emulator::expire_player_tokens`] |
 //! | `POST /__emulator/token-ttl` | `{"seconds": N}` | [`Emulator::set_token_ttl`] |
 //! | `POST /__emulator/billing` | `{"app", "service", "mode": "owner_pays"\|"user_pays"}` | [`App::set_billing`] |
+//! | `POST /__emulator/rate-limit` | `{"limit": N, "windowSeconds": N}` | [`Emulator::set_service_rate_limit`] |
 //! | `POST /__emulator/auto` | `{"decision": "approve"\|"deny"\|"close"\|"none", "user"?, "delayMs"?}` | [`Emulator::set_auto_decision`] |
 //! | `POST /__emulator/fault` | `{"target", "fault", "times"?}` | [`Emulator::inject`] |
 //! | `POST /__emulator/clear-faults` | | [`Emulator::clear_faults`] |
@@ -97,6 +102,7 @@ mod demo;
 mod faults;
 mod http;
 mod model;
+mod multipart;
 mod pages;
 mod routes;
 mod services;
@@ -402,6 +408,15 @@ impl Emulator {
         let mut state = self.shared().lock();
         state.remember_user(user);
         state.user_credits.insert(user.guid.clone(), credits);
+    }
+
+    /// Sets the services' rate limit: `limit` requests a `window`, shared by every service
+    /// and every caller (600 a minute by default). The window starts anew now. Service answers
+    /// report it in `RateLimit-Limit`, `-Remaining`, `-Reset` and `RateLimit-Policy`; a
+    /// request over it is a 429 `RATE_LIMITED` with `Retry-After`.
+    pub fn set_service_rate_limit(&self, limit: u64, window: Duration) {
+        self.shared().lock().service_rate =
+            crate::state::RateWindow::new(limit, window.max(Duration::from_secs(1)));
     }
 
     /// The credits `user` has left.

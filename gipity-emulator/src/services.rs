@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -16,7 +17,7 @@ use crate::callers::{self, Resolved};
 use crate::faults::{Fault, ScriptedBody, Step, Target};
 use crate::http::{ApiError, JSON, MAX_BODY, allow, data, parse_json_body, read_body, respond};
 use crate::model::{Billing, Caller, permissions};
-use crate::state::Shared;
+use crate::state::{Meter, Shared};
 
 /// The permissions a service asks a paying user for: IDENTITY | AI.
 pub(crate) const SERVICE_PERMISSIONS: u32 = permissions::IDENTITY | permissions::AI;
@@ -91,16 +92,44 @@ pub(crate) async fn route(
     if let Some(response) = crate::faults::apply(&shared.body_bytes_sent, fault).await {
         return Ok(response);
     }
+    // One window for every service, counted before who pays is known, as a per-IP limit is.
+    let meter = shared
+        .lock()
+        .service_rate
+        .take(std::time::Instant::now())
+        .map_err(|meter| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!(
+                    "too many service requests: {} a window of {} s",
+                    meter.limit, meter.window_secs
+                ),
+            )
+            .header(RETRY_AFTER, &meter.reset_secs.to_string())
+            .headers(rate_limit_headers(&meter))
+        })?;
     let payer = pay(shared, app, service, parts)?;
-    if is_get {
-        return Ok(listing(&name));
+    let mut response = if is_get {
+        listing(&name, parts.uri.query())
+    } else if name == "transcribe" {
+        let body = read_body(&parts.headers, body, MAX_UPLOAD).await?;
+        transcribe(shared, &payer, &parts.headers, &body)?
+    } else {
+        let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
+        match (service, list) {
+            ("llm", None) => llm(shared, app, &target, &payer, &body).await?,
+            (_, _) => media(shared, &payer, &name, &body)?,
+        }
+    };
+    for (name, value) in rate_limit_headers(&meter) {
+        response.headers_mut().insert(name, value);
     }
-    let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
-    match (service, list) {
-        ("llm", None) => llm(shared, app, &target, &payer, &body).await,
-        (_, _) => media(shared, &payer, &name, &body),
-    }
+    Ok(response)
 }
+
+/// The largest upload (`transcribe`): the platform's 100 MB of audio, and room for the form.
+const MAX_UPLOAD: usize = 100_000_000 + 64 * 1024;
 
 fn unknown_service(name: &str) -> ApiError {
     ApiError::new(
@@ -191,7 +220,12 @@ fn charge(shared: &Shared, payer: &Payer, cost: u64) -> Result<(), ApiError> {
 }
 
 /// `GET` lists, wrapped in `data`.
-fn listing(name: &str) -> Response {
+fn listing(name: &str, query: Option<&str>) -> Response {
+    let provider = query
+        .into_iter()
+        .flat_map(|query| url::form_urlencoded::parse(query.as_bytes()))
+        .find_map(|(key, value)| (key == "provider").then(|| value.into_owned()))
+        .unwrap_or_else(|| "elevenlabs".to_owned());
     let body = match name {
         "llm/models" => json!({
             "models": TIERS
@@ -204,11 +238,12 @@ fn listing(name: &str) -> Response {
             json!({"models": [{"id": "emulator-music"}], "default_model": "emulator-music"})
         }
         "image/models" => json!({"models": [{"id": "emulator-image"}]}),
-        _ => json!({"voices": [{"id": "emulator-voice", "name": "Emulator", "language": "en"}]}),
+        _ => json!({"voices": [
+            {"id": format!("{provider}-voice"), "name": "Emulator", "language": "en",
+             "provider": provider},
+        ]}),
     };
-    let mut response = data(body);
-    rate_limit_headers(&mut response);
-    response
+    data(body)
 }
 
 /// The media services: their documented answers, with a URL under `/__media/`.
@@ -219,6 +254,16 @@ fn media(shared: &Shared, payer: &Payer, name: &str, body: &Value) -> Result<Res
             return Err(ApiError::bad_request(format!("`{field}` is required")));
         }
         Ok(())
+    };
+    // `duration_seconds` as asked, else `default`.
+    let duration = |default: f64| -> Result<f64, ApiError> {
+        match body.get("duration_seconds") {
+            None | Some(Value::Null) => Ok(default),
+            Some(value) => value
+                .as_f64()
+                .filter(|seconds| *seconds > 0.0)
+                .ok_or_else(|| ApiError::bad_request("`duration_seconds` is a positive number")),
+        }
     };
     let cost = 5;
     let url = format!(
@@ -237,7 +282,7 @@ fn media(shared: &Shared, payer: &Payer, name: &str, body: &Value) -> Result<Res
         }
         "sound" => {
             need("text")?;
-            json!({"url": url, "credits_used": cost})
+            json!({"url": url, "duration_seconds": duration(5.0)?, "credits_used": cost})
         }
         "music" => {
             need("prompt")?;
@@ -247,9 +292,9 @@ fn media(shared: &Shared, payer: &Payer, name: &str, body: &Value) -> Result<Res
                     "`lyrics` conflicts with `instrumental: true`",
                 ));
             }
-            json!({"url": url, "model": "emulator-music", "credits_used": cost})
+            json!({"url": url, "duration_seconds": duration(30.0)?, "model": "emulator-music",
+                   "credits_used": cost})
         }
-        "transcribe" => json!({"text": "", "words": [], "language": "en", "duration_seconds": 0}),
         "location/ip" => json!({"ip": text("ip"), "country": "ZZ", "city": "Loopback"}),
         "location/geocode" => {
             let (Some(lat), Some(lon)) = (
@@ -265,17 +310,112 @@ fn media(shared: &Shared, payer: &Payer, name: &str, body: &Value) -> Result<Res
         _ => return Err(unknown_service(name)),
     };
     charge(shared, payer, cost)?;
-    let mut response = respond(StatusCode::OK, JSON, answer.to_string());
-    rate_limit_headers(&mut response);
-    Ok(response)
+    Ok(respond(StatusCode::OK, JSON, answer.to_string()))
 }
 
-/// `RateLimit-*` headers (the IETF draft names), as the platform sends on service answers.
-fn rate_limit_headers(response: &mut Response) {
-    let headers = response.headers_mut();
-    headers.insert("ratelimit-limit", HeaderValue::from_static("600"));
-    headers.insert("ratelimit-remaining", HeaderValue::from_static("599"));
-    headers.insert("ratelimit-reset", HeaderValue::from_static("60"));
+/// `POST /services/transcribe`: a `multipart/form-data` upload with an `audio` file. The
+/// emulator "hears" text: audio whose bytes are UTF-8 is transcribed as that text, a word
+/// each half second; any other audio as a note of its size and type.
+fn transcribe(
+    shared: &Shared,
+    payer: &Payer,
+    headers: &axum::http::HeaderMap,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let boundary = crate::multipart::boundary(content_type).ok_or_else(|| {
+        ApiError::bad_request("transcribe takes a multipart/form-data upload with an `audio` file")
+    })?;
+    let parts = crate::multipart::parse(&boundary, body)?;
+    let field = |name: &str| parts.iter().find(|part| part.name == name);
+    let text_field = |name: &str| -> Result<Option<&str>, ApiError> {
+        field(name)
+            .map(|part| {
+                part.text()
+                    .ok_or_else(|| ApiError::bad_request(format!("`{name}` is not text")))
+            })
+            .transpose()
+    };
+    let audio = field("audio")
+        .filter(|part| part.file_name.is_some())
+        .ok_or_else(|| ApiError::bad_request("`audio` is required: a file part of the form"))?;
+    if audio.data.is_empty() {
+        return Err(ApiError::bad_request("`audio` is empty"));
+    }
+    if let Some(provider) = text_field("provider")?
+        && !matches!(provider, "elevenlabs" | "openai")
+    {
+        return Err(ApiError::bad_request(format!(
+            "`provider` is elevenlabs or openai, not `{}`",
+            crate::http::excerpt(provider)
+        )));
+    }
+    let diarize = match text_field("diarize")? {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "`diarize` is true or false, not `{}`",
+                crate::http::excerpt(other)
+            )));
+        }
+    };
+    let language = text_field("language")?.unwrap_or("en");
+    let text = match audio.text() {
+        Some(text) => text.trim().to_owned(),
+        None => format!(
+            "({} bytes of {})",
+            audio.data.len(),
+            audio.content_type.as_deref().unwrap_or("audio")
+        ),
+    };
+    let mut words = Vec::new();
+    for (n, word) in text.split_whitespace().enumerate() {
+        let start = n as f64 * 0.5;
+        let mut entry = json!({"text": word, "start": start, "end": start + 0.5});
+        if diarize {
+            entry["speaker"] = json!("speaker_0");
+        }
+        words.push(entry);
+    }
+    let cost = 5;
+    charge(shared, payer, cost)?;
+    let answer = json!({
+        "text": text,
+        "words": words,
+        "language": language,
+        "duration_seconds": words.len() as f64 * 0.5,
+        "credits_used": cost,
+    });
+    Ok(respond(StatusCode::OK, JSON, answer.to_string()))
+}
+
+/// `RateLimit-*` headers as the IETF draft's separate fields, as the platform's rate limiter
+/// sends them on service answers.
+fn rate_limit_headers(meter: &Meter) -> Vec<(HeaderName, HeaderValue)> {
+    vec![
+        (
+            HeaderName::from_static("ratelimit-policy"),
+            // Digits, `;` and `=`: always a header value.
+            HeaderValue::from_str(&format!("{};w={}", meter.limit, meter.window_secs))
+                .unwrap_or(HeaderValue::from_static("0")),
+        ),
+        (
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderValue::from(meter.limit),
+        ),
+        (
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderValue::from(meter.remaining),
+        ),
+        (
+            HeaderName::from_static("ratelimit-reset"),
+            HeaderValue::from(meter.reset_secs),
+        ),
+    ]
 }
 
 /// What a chat request asks for, checked against the documented limits.
@@ -475,9 +615,7 @@ async fn llm(
             "provider": "emulator",
             "credits_used": cost,
         });
-        let mut response = respond(StatusCode::OK, JSON, answer.to_string());
-        rate_limit_headers(&mut response);
-        return Ok(response);
+        return Ok(respond(StatusCode::OK, JSON, answer.to_string()));
     }
     let (chunk_chars, delay) = shared.lock().llm_stream(app);
     let stream_fault = shared.lock().take_fault_if(target, Fault::in_stream);
@@ -552,6 +690,5 @@ async fn llm(
     response
         .headers_mut()
         .insert("cache-control", HeaderValue::from_static("no-cache"));
-    rate_limit_headers(&mut response);
     Ok(response)
 }

@@ -124,6 +124,63 @@ pub(crate) struct State {
     pub(crate) owner_credits: HashMap<String, u64>,
     /// User guid -> the user's credits, once changed from [`DEFAULT_CREDITS`].
     pub(crate) user_credits: HashMap<String, u64>,
+    /// The services' shared rate limit.
+    pub(crate) service_rate: RateWindow,
+}
+
+/// The services' rate limit: one window shared by every service. The platform keeps one per
+/// IP; the emulator's callers all share loopback, so it keeps one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RateWindow {
+    limit: u64,
+    window: Duration,
+    started: Instant,
+    used: u64,
+}
+
+/// Where a service call stands in the rate window.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Meter {
+    pub(crate) limit: u64,
+    pub(crate) remaining: u64,
+    /// Whole seconds until the window resets, rounded up.
+    pub(crate) reset_secs: u64,
+    pub(crate) window_secs: u64,
+}
+
+/// The services' default rate limit: 600 requests a minute.
+pub(crate) const DEFAULT_SERVICE_RATE: (u64, Duration) = (600, Duration::from_secs(60));
+
+impl RateWindow {
+    pub(crate) fn new(limit: u64, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            started: Instant::now(),
+            used: 0,
+        }
+    }
+
+    /// Counts one request: where it stands, `Err` when it is over the limit.
+    pub(crate) fn take(&mut self, now: Instant) -> Result<Meter, Meter> {
+        if now.duration_since(self.started) >= self.window {
+            self.started = now;
+            self.used = 0;
+        }
+        let left = self.window.saturating_sub(now.duration_since(self.started));
+        let reset_secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        let over = self.used >= self.limit;
+        if !over {
+            self.used += 1;
+        }
+        let meter = Meter {
+            limit: self.limit,
+            remaining: self.limit - self.used,
+            reset_secs,
+            window_secs: self.window.as_secs().max(1),
+        };
+        if over { Err(meter) } else { Ok(meter) }
+    }
 }
 
 /// State shared by the server task and every handle.
@@ -196,6 +253,7 @@ impl Shared {
         self.streams_aborted.store(0, Ordering::Relaxed);
         state.owner_credits.clear();
         state.user_credits.clear();
+        state.service_rate = RateWindow::new(DEFAULT_SERVICE_RATE.0, DEFAULT_SERVICE_RATE.1);
         state.calls.clear();
         state.executions.clear();
         state.bodies.clear();
@@ -246,6 +304,7 @@ impl State {
             auto: None,
             owner_credits: HashMap::new(),
             user_credits: HashMap::new(),
+            service_rate: RateWindow::new(DEFAULT_SERVICE_RATE.0, DEFAULT_SERVICE_RATE.1),
         }
     }
 

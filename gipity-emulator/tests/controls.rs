@@ -16,8 +16,10 @@ use gipity_emulator::{DEMO_APP, Emulator, Fault, Target, Times};
 use serde_json::json;
 
 /// Every control, with its method.
-const CONTROLS: [(&str, &str); 10] = [
+const CONTROLS: [(&str, &str); 12] = [
     ("POST", "reset"),
+    ("POST", "billing"),
+    ("POST", "rate-limit"),
     ("POST", "expire-tokens"),
     ("POST", "expire-player-tokens"),
     ("POST", "token-ttl"),
@@ -70,6 +72,8 @@ async fn every_control_answers_when_on() {
         } else {
             let body = match path {
                 "token-ttl" => json!({"seconds": 60}),
+                "billing" => json!({"app": "p_demo", "service": "llm", "mode": "owner_pays"}),
+                "rate-limit" => json!({"limit": 600, "windowSeconds": 60}),
                 "auto" => json!({"decision": "none"}),
                 "fault" => json!({"target": "guest", "fault": {"kind": "expiredToken"}}),
                 _ => json!({}),

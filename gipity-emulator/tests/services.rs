@@ -297,3 +297,101 @@ async fn media_services_answer_urls_the_emulator_serves() {
     let r = send(service(&emulator, &token, "nope", &json!({}))).await;
     assert_error(&r, 404, "SERVICE_NOT_FOUND");
 }
+
+#[tokio::test]
+async fn services_share_one_rate_window_set_over_http() {
+    let emulator = Emulator::builder()
+        .test_controls(true)
+        .start()
+        .await
+        .unwrap();
+    emulator.app(APP).set_billing("llm", Billing::OwnerPays);
+    emulator.app(APP).set_billing("tts", Billing::OwnerPays);
+    let token = token(&emulator, APP).await;
+    let control = format!("{}/__emulator/rate-limit", emulator.base_url());
+    let set = send(
+        client()
+            .post(&control)
+            .json(&json!({"limit": 2, "windowSeconds": 30})),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    let bad = send(
+        client()
+            .post(&control)
+            .json(&json!({"limit": 2, "windowSeconds": 0})),
+    )
+    .await;
+    assert_error(&bad, 400, "BAD_REQUEST");
+    let first = send(llm(&emulator, &token, &json!({"prompt": "ab"}))).await;
+    assert_eq!(first.header("ratelimit-limit"), Some("2"));
+    assert_eq!(first.header("ratelimit-remaining"), Some("1"));
+    assert_eq!(first.header("ratelimit-policy"), Some("2;w=30"));
+    let reset: u64 = first.header("ratelimit-reset").unwrap().parse().unwrap();
+    assert!((1..=30).contains(&reset), "{reset}");
+    // Another service counts in the same window.
+    let second = send(service(&emulator, &token, "tts", &json!({"text": "hi"}))).await;
+    assert_eq!(second.header("ratelimit-remaining"), Some("0"));
+    let over = send(service(&emulator, &token, "tts", &json!({"text": "hi"}))).await;
+    assert_error(&over, 429, "RATE_LIMITED");
+    let after: u64 = over.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=30).contains(&after), "{after}");
+    assert_eq!(over.header("ratelimit-remaining"), Some("0"));
+}
+
+#[tokio::test]
+async fn transcribe_reads_a_multipart_form_and_refuses_json() {
+    let (emulator, token) = setup(Billing::OwnerPays).await;
+    emulator
+        .app(APP)
+        .set_billing("transcribe", Billing::OwnerPays);
+    let url = format!("{}/api/{APP}/services/transcribe", emulator.base_url());
+    // As Chromium's FormData writes it.
+    let form = |parts: &str| {
+        client()
+            .post(&url)
+            .header("X-App-Token", &token)
+            .header(
+                "Content-Type",
+                "multipart/form-data; boundary=----WebKitFormBoundaryQ3j",
+            )
+            .body(parts.replace('\n', "\r\n"))
+    };
+    let r = send(form(
+        "------WebKitFormBoundaryQ3j\n\
+         Content-Disposition: form-data; name=\"language\"\n\n\
+         fr\n\
+         ------WebKitFormBoundaryQ3j\n\
+         Content-Disposition: form-data; name=\"audio\"; filename=\"a.wav\"\n\
+         Content-Type: audio/wav\n\n\
+         bonjour le monde\n\
+         ------WebKitFormBoundaryQ3j--\n",
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["text"], "bonjour le monde");
+    assert_eq!(r.body["language"], "fr");
+    assert_eq!(r.body["words"].as_array().unwrap().len(), 3);
+    let json = send(service(
+        &emulator,
+        &token,
+        "transcribe",
+        &json!({"audio": "x"}),
+    ))
+    .await;
+    assert_error(&json, 400, "BAD_REQUEST");
+    let no_audio = send(form(
+        "------WebKitFormBoundaryQ3j\n\
+         Content-Disposition: form-data; name=\"language\"\n\n\
+         fr\n\
+         ------WebKitFormBoundaryQ3j--\n",
+    ))
+    .await;
+    assert_error(&no_audio, 400, "BAD_REQUEST");
+    assert!(
+        no_audio.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("audio")
+    );
+}

@@ -647,6 +647,8 @@ impl Identity {
             body: Some(bytes::Bytes::from(body)),
             timeout: self.timeout,
             request_id: None,
+            content_type: None,
+            metered: false,
         };
         let reply = transport.send(&request, [None, None], None).await?;
         if reply.is_success() {

@@ -77,8 +77,9 @@ fn split_status(input: &[u8]) -> (u16, &[u8]) {
 /// Feeds `input` (a body, optionally after a `"<status>\n"` line such as `"502\n"`; 200
 /// without one) to every decoder a response body meets: a function's `{"data": ...}` (as JSON,
 /// as `()`, as a typed value, with soft errors on and off), a token mint, `auth/status`,
-/// `auth/me`, the error envelope with its login and consent URLs, and the excerpt of an
-/// unexpected body.
+/// `auth/me`, the error envelope with its login and consent URLs, the excerpt of an
+/// unexpected body, and the `RateLimit-*` headers (the body's first five lines taken as their
+/// values).
 ///
 /// Checks: nothing panics; every error is bounded in `Display` and `Debug` and keeps the
 /// response's status; every challenge URL stays on the API origin under `/api/auth/`; an
@@ -89,6 +90,7 @@ pub fn decode_response(input: &[u8]) {
     let reply = Reply {
         status,
         retry_after: None,
+        rate_limit: rate_limit(body),
         body: bytes::Bytes::copy_from_slice(body),
     };
 
@@ -421,3 +423,11 @@ fn check_secrets(text: &str) {
 #[cfg(test)]
 #[path = "fuzzing/corpus.rs"]
 mod corpus;
+
+/// The rate limit of the `RateLimit-*` header values in the first five lines of `body`.
+fn rate_limit(body: &[u8]) -> Option<crate::RateLimit> {
+    let text = String::from_utf8_lossy(body);
+    let mut lines = text.lines().map(Some).chain(std::iter::repeat(None));
+    let values = std::array::from_fn(|_| lines.next().flatten());
+    crate::RateLimit::from_headers(crate::rate_limit::Headers::from_values(values))
+}

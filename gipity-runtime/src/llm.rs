@@ -154,7 +154,7 @@ impl<'c> Llm<'c> {
         let timeout = self
             .timeout
             .unwrap_or_else(|| self.client.timeout().max(DEFAULT_CHAT_TIMEOUT));
-        self.client.service_with("llm", request, timeout).await
+        self.client.service_metered("llm", request, timeout).await
     }
 
     /// The models the app may use (`GET /services/llm/models`).
@@ -500,6 +500,9 @@ pub struct ChatCompletion {
     /// The credits the answer cost, when the server says (a fraction is cut).
     #[serde(default, deserialize_with = "credits")]
     pub credits_used: Option<u64>,
+    /// The rate limit the answer reports (its `RateLimit-*` headers), when it does.
+    #[serde(skip)]
+    pub rate_limit: Option<crate::RateLimit>,
 }
 
 /// Credits as the server writes them: a whole number, or a fraction (cut).
@@ -519,7 +522,9 @@ impl<'de> Deserialize<'de> for Credits {
     }
 }
 
-fn credits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+pub(crate) fn credits<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
     Ok(Option::<Credits>::deserialize(deserializer)?.map(|credits| credits.0))
 }
 

@@ -1,11 +1,30 @@
-//! App services (`/api/<app>/services/<name>`): a generic typed call for any of them, and the
-//! LLM service's typed API ([`Llm`]). Services go through the same credentials, token cache
-//! and login/consent recovery as functions, with two differences the protocol makes: every
-//! call carries the app token (a service is never callable without one), and a POST answer
-//! is not wrapped in `data` (a GET list is).
+//! App services (`/api/<app>/services/<name>`): a generic typed call for any of them
+//! ([`Client::service`], [`Client::service_list`]), typed calls of the media and location
+//! services ([`Services`], from [`Client::services`]) and of the LLM service
+//! ([`Llm`], from [`Client::llm`]).
+//!
+//! Services go through the same credentials, token cache and login/consent recovery as
+//! functions, with two differences the protocol makes: every call carries the app token (a
+//! service is never callable without one), and a POST answer is not wrapped in `data` (a GET
+//! list is). Each typed answer carries the rate limit its reply reports ([`RateLimit`](crate::RateLimit)).
+//!
+//! ```no_run
+//! # async fn demo(client: gipity_runtime::Client) -> gipity_runtime::Result<()> {
+//! use gipity_runtime::services::{ImageRequest, TtsRequest};
+//!
+//! let speech = client.services().tts(&TtsRequest::new("Welcome!")).await?;
+//! let image = client
+//!     .services()
+//!     .image(&ImageRequest::new("A cat in a top hat").size("1024x1024"))
+//!     .await?;
+//! println!("{} {} ({:?} left)", speech.url, image.url, image.rate_limit.and_then(|r| r.remaining));
+//! # Ok(()) }
+//! ```
 
+use std::net::IpAddr;
 use std::time::Duration;
 
+use http::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -19,6 +38,16 @@ use crate::recovery::Exchange;
 use crate::transport::{Deadline, Request, Sent};
 use crate::wire::{self, Reply};
 
+mod media;
+mod multipart;
+
+pub use media::{
+    ImageRequest, Location, MAX_AUDIO_BYTES, MediaFile, MediaModel, MediaModels, MusicRequest,
+    SoundRequest, TranscribeRequest, Transcript, TtsRequest, VideoRequest, Voice,
+};
+
+use media::Metered;
+
 /// The default timeout of a media service call (`tts`, `image`, `music`, ...): the platform
 /// lets them run up to 300 s. The LLM service and the location services use the client's.
 pub const DEFAULT_MEDIA_TIMEOUT: Duration = Duration::from_secs(300);
@@ -28,6 +57,21 @@ const MAX_SERVICE_NAME: usize = 64;
 
 /// The services that render media, whose calls get [`DEFAULT_MEDIA_TIMEOUT`].
 const MEDIA: [&str; 6] = ["tts", "image", "sound", "music", "transcribe", "video"];
+
+/// A body to send: its bytes, and its type when it is not JSON.
+struct Body {
+    bytes: bytes::Bytes,
+    content_type: Option<HeaderValue>,
+}
+
+impl Body {
+    fn json<B: Serialize + ?Sized>(body: &B) -> Result<Self> {
+        Ok(Self {
+            bytes: bytes::Bytes::from(serde_json::to_vec(body).map_err(Error::Encode)?),
+            content_type: None,
+        })
+    }
+}
 
 impl Client {
     /// Calls app service `name` (`"tts"`, `"image"`, `"location/geocode"`, ...) with `body`
@@ -44,31 +88,43 @@ impl Client {
         T: DeserializeOwned,
         B: Serialize + ?Sized,
     {
-        let timeout = if MEDIA.contains(&name.split('/').next().unwrap_or(name)) {
+        let reply = self
+            .service_post(name, Body::json(body)?, self.service_timeout(name))
+            .await?;
+        wire::decode(&reply)
+    }
+
+    /// The default timeout of service `name`: [`DEFAULT_MEDIA_TIMEOUT`] (or the client's, when
+    /// longer) for a media service, the client's for any other.
+    fn service_timeout(&self, name: &str) -> Duration {
+        if MEDIA.contains(&name.split('/').next().unwrap_or(name)) {
             DEFAULT_MEDIA_TIMEOUT.max(self.timeout())
         } else {
             self.timeout()
-        };
-        self.service_with(name, body, timeout).await
+        }
     }
 
-    /// [`service`](Self::service) within `timeout`.
-    pub(crate) async fn service_with<T, B>(
+    /// [`service`](Self::service) within `timeout`, for an answer that carries its reply's
+    /// rate limit.
+    pub(crate) async fn service_metered<T, B>(
         &self,
         name: &str,
         body: &B,
         timeout: Duration,
     ) -> Result<T>
     where
-        T: DeserializeOwned,
+        T: DeserializeOwned + Metered,
         B: Serialize + ?Sized,
     {
-        let url = self.service_url(name)?;
-        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(Error::Encode)?);
-        let reply = self
-            .service_exchange(name, http::Method::POST, &url, Some(body), timeout)
-            .await?;
-        wire::decode(&reply)
+        let reply = self.service_post(name, Body::json(body)?, timeout).await?;
+        metered(&reply)
+    }
+
+    /// A `POST` of `body` to service `name`.
+    async fn service_post(&self, name: &str, body: Body, timeout: Duration) -> Result<Reply> {
+        let url = self.service_url(name, &[])?;
+        self.service_exchange(name, http::Method::POST, &url, Some(body), timeout)
+            .await
     }
 
     /// Reads a service's list (`GET /api/<app>/services/<path>`: `"llm/models"`,
@@ -78,7 +134,16 @@ impl Client {
     /// # Errors
     /// As [`service`](Self::service).
     pub async fn service_list<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let url = self.service_url(path)?;
+        self.service_list_with(path, &[]).await
+    }
+
+    /// [`service_list`](Self::service_list) with a query (`?provider=openai`).
+    async fn service_list_with<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T> {
+        let url = self.service_url(path, query)?;
         let reply = self
             .service_exchange(path, http::Method::GET, &url, None, self.timeout())
             .await?;
@@ -92,23 +157,36 @@ impl Client {
         Llm::new(self)
     }
 
-    /// `<base>/api/<app>/services/<name>`, for a checked name.
-    fn service_url(&self, name: &str) -> Result<Url> {
+    /// The media and location services: speech, images, sounds, music, transcription, video,
+    /// places.
+    #[must_use]
+    pub fn services(&self) -> Services<'_> {
+        Services {
+            client: self,
+            timeout: None,
+        }
+    }
+
+    /// `<base>/api/<app>/services/<name>?<query>`, for a checked name.
+    fn service_url(&self, name: &str, query: &[(&str, &str)]) -> Result<Url> {
         check_service_name(name)?;
         let mut url = self.services_base().clone();
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.extend(name.split('/'));
         }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         Ok(url)
     }
 
     /// One service request through the client's recovery.
-    pub(crate) async fn service_exchange(
+    async fn service_exchange(
         &self,
         name: &str,
         method: http::Method,
         url: &Url,
-        body: Option<bytes::Bytes>,
+        body: Option<Body>,
         timeout: Duration,
     ) -> Result<Reply> {
         match self
@@ -130,7 +208,11 @@ impl Client {
         body: bytes::Bytes,
         head: Duration,
     ) -> Result<Sent> {
-        let url = self.service_url(name)?;
+        let url = self.service_url(name, &[])?;
+        let body = Body {
+            bytes: body,
+            content_type: None,
+        };
         self.service_send(name, http::Method::POST, &url, Some(body), head, true)
             .await
     }
@@ -140,10 +222,14 @@ impl Client {
         name: &str,
         method: http::Method,
         url: &Url,
-        body: Option<bytes::Bytes>,
+        body: Option<Body>,
         timeout: Duration,
         stream: bool,
     ) -> Result<Sent> {
+        let (body, content_type) = match body {
+            Some(body) => (Some(body.bytes), body.content_type),
+            None => (None, None),
+        };
         let request_id = crate::options::generated_request_id();
         let service = name.split('/').next().unwrap_or(name);
         let exchange = Exchange {
@@ -153,6 +239,8 @@ impl Client {
                 body,
                 timeout,
                 request_id: Some(&request_id),
+                content_type: content_type.as_ref(),
+                metered: true,
             },
             attach: Attach::Service,
             permissions: Permissions::IDENTITY | Permissions::AI,
@@ -168,6 +256,190 @@ impl Client {
         } else {
             self.execute(&exchange, &span).await.map(Sent::Reply)
         }
+    }
+}
+
+/// An answer decoded, with the rate limit its reply reports.
+fn metered<T: DeserializeOwned + Metered>(reply: &Reply) -> Result<T> {
+    let mut answer: T = wire::decode(reply)?;
+    answer.set_rate_limit(reply.rate_limit);
+    Ok(answer)
+}
+
+/// The media and location services of a client's app (from [`Client::services`]): each call
+/// checks its request before sending, carries the app token and the client's credential, and
+/// answers with a typed value that carries the reply's rate limit.
+///
+/// Media calls get [`DEFAULT_MEDIA_TIMEOUT`] (or the client's timeout, when longer) unless
+/// [`timeout`](Self::timeout) says otherwise; location calls get the client's. Under
+/// `user_pays` a service meets the same login and consent challenges as a function.
+#[derive(Debug, Clone, Copy)]
+pub struct Services<'c> {
+    client: &'c Client,
+    timeout: Option<Duration>,
+}
+
+impl Services<'_> {
+    /// Calls made through this handle time out after `timeout`.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    async fn post<T: DeserializeOwned + Metered>(&self, name: &str, body: Body) -> Result<T> {
+        let timeout = self
+            .timeout
+            .unwrap_or_else(|| self.client.service_timeout(name));
+        let reply = self.client.service_post(name, body, timeout).await?;
+        metered(&reply)
+    }
+
+    /// Speech of a text (`POST /services/tts`): an MP3's URL.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when [`TtsRequest::check`] fails (nothing is sent); as
+    /// [`Client::service`] otherwise.
+    pub async fn tts(&self, request: &TtsRequest) -> Result<MediaFile> {
+        request.check()?;
+        self.post("tts", Body::json(request)?).await
+    }
+
+    /// The voices of the speech service (`GET /services/tts/voices`), of one provider's
+    /// (`elevenlabs`, `openai`, `gemini`) or of the default's.
+    ///
+    /// # Errors
+    /// As [`Client::service_list`].
+    pub async fn voices(&self, provider: Option<&str>) -> Result<Vec<Voice>> {
+        #[derive(serde::Deserialize)]
+        struct Voices {
+            voices: Vec<Voice>,
+        }
+        let query: &[(&str, &str)] = match &provider {
+            Some(provider) => &[("provider", provider)],
+            None => &[],
+        };
+        let voices: Voices = self.client.service_list_with("tts/voices", query).await?;
+        Ok(voices.voices)
+    }
+
+    /// An image of a prompt (`POST /services/image`).
+    ///
+    /// # Errors
+    /// As [`tts`](Self::tts), with [`ImageRequest::check`].
+    pub async fn image(&self, request: &ImageRequest) -> Result<MediaFile> {
+        request.check()?;
+        self.post("image", Body::json(request)?).await
+    }
+
+    /// The image models (`GET /services/image/models`).
+    ///
+    /// # Errors
+    /// As [`Client::service_list`].
+    pub async fn image_models(&self) -> Result<MediaModels> {
+        self.client.service_list("image/models").await
+    }
+
+    /// A sound effect (`POST /services/sound`).
+    ///
+    /// # Errors
+    /// As [`tts`](Self::tts), with [`SoundRequest::check`].
+    pub async fn sound(&self, request: &SoundRequest) -> Result<MediaFile> {
+        request.check()?;
+        self.post("sound", Body::json(request)?).await
+    }
+
+    /// Music (`POST /services/music`).
+    ///
+    /// # Errors
+    /// As [`tts`](Self::tts), with [`MusicRequest::check`]; lyrics for instrumental music are
+    /// refused before sending.
+    pub async fn music(&self, request: &MusicRequest) -> Result<MediaFile> {
+        request.check()?;
+        self.post("music", Body::json(request)?).await
+    }
+
+    /// The music models and the default one (`GET /services/music/models`).
+    ///
+    /// # Errors
+    /// As [`Client::service_list`].
+    pub async fn music_models(&self) -> Result<MediaModels> {
+        self.client.service_list("music/models").await
+    }
+
+    /// The text of a recording (`POST /services/transcribe`), uploaded as
+    /// `multipart/form-data` as a browser's `FormData` would.
+    ///
+    /// # Errors
+    /// As [`tts`](Self::tts), with [`TranscribeRequest::check`].
+    pub async fn transcribe(&self, request: &TranscribeRequest) -> Result<Transcript> {
+        request.check()?;
+        let mut form = multipart::Form::new(&[&request.audio]);
+        if let Some(provider) = &request.provider {
+            form.text("provider", provider);
+        }
+        if let Some(diarize) = request.diarize {
+            form.text("diarize", if diarize { "true" } else { "false" });
+        }
+        if let Some(language) = &request.language {
+            form.text("language", language);
+        }
+        form.file(
+            "audio",
+            &request.file_name,
+            &request.media_type,
+            &request.audio,
+        )?;
+        let (bytes, content_type) = form.finish();
+        let content_type = HeaderValue::from_str(&content_type)
+            .map_err(|_| Error::InvalidRequest("the form's type is not a header value".into()))?;
+        let body = Body {
+            bytes,
+            content_type: Some(content_type),
+        };
+        self.post("transcribe", body).await
+    }
+
+    /// A video of a prompt (`POST /services/video`); the platform takes 30 to 120 s.
+    ///
+    /// # Errors
+    /// As [`tts`](Self::tts), with [`VideoRequest::check`].
+    pub async fn video(&self, request: &VideoRequest) -> Result<MediaFile> {
+        request.check()?;
+        self.post("video", Body::json(request)?).await
+    }
+
+    /// Where an IP address is (`POST /services/location/ip`); none = the caller's.
+    ///
+    /// # Errors
+    /// As [`Client::service`].
+    pub async fn locate_ip(&self, ip: Option<IpAddr>) -> Result<Location> {
+        #[derive(Serialize)]
+        struct Ip {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ip: Option<IpAddr>,
+        }
+        self.post("location/ip", Body::json(&Ip { ip })?).await
+    }
+
+    /// What is at a latitude and longitude, in degrees (`POST /services/location/geocode`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a latitude outside -90..=90 or a longitude outside
+    /// -180..=180 (nothing is sent); as [`Client::service`] otherwise.
+    pub async fn geocode(&self, lat: f64, lon: f64) -> Result<Location> {
+        #[derive(Serialize)]
+        struct Point {
+            lat: f64,
+            lon: f64,
+        }
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err(Error::InvalidRequest(
+                "a latitude is within -90..=90 and a longitude within -180..=180 degrees".into(),
+            ));
+        }
+        self.post("location/geocode", Body::json(&Point { lat, lon })?)
+            .await
     }
 }
 

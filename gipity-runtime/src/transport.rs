@@ -104,6 +104,10 @@ pub(crate) struct Request<'a> {
     pub(crate) timeout: Duration,
     /// The id of the logical call this request belongs to (`X-Request-Id`), when it has one.
     pub(crate) request_id: Option<&'a HeaderValue>,
+    /// The body's type, when it is not JSON (a multipart upload).
+    pub(crate) content_type: Option<&'a HeaderValue>,
+    /// Whether the answer's rate limit (`RateLimit-*`) is read.
+    pub(crate) metered: bool,
 }
 
 /// `text/event-stream`, what a streamed answer is.
@@ -159,6 +163,7 @@ impl Transport {
             limit: (self.http_timeout != Some(limit)).then_some(limit),
             timeout: request.timeout,
             max_body: self.max_response_bytes,
+            metered: request.metered,
         };
         let incoming = platform_http::exchange(&self.http, outgoing, self.session()).await?;
         Ok(reply(incoming))
@@ -182,6 +187,7 @@ impl Transport {
             limit: Some(limit.unwrap_or(request.timeout)),
             timeout: request.timeout,
             max_body: self.max_response_bytes,
+            metered: request.metered,
         };
         Ok(
             match platform_http::open(&self.http, outgoing, self.session()).await? {
@@ -197,6 +203,7 @@ fn reply(incoming: platform_http::Incoming) -> Reply {
     Reply {
         status: incoming.status,
         retry_after: incoming.retry_after,
+        rate_limit: incoming.rate_limit,
         body: incoming.body,
     }
 }
@@ -210,7 +217,8 @@ fn headers(
     let mut headers = HeaderMap::with_capacity(8);
     headers.insert(ACCEPT, APPLICATION_JSON);
     if request.body.is_some() {
-        headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+        let content_type = request.content_type.cloned();
+        headers.insert(CONTENT_TYPE, content_type.unwrap_or(APPLICATION_JSON));
     }
     for (name, value) in credentials.into_iter().flatten() {
         headers.insert(name, value.clone());

@@ -16,6 +16,8 @@ use crate::redact;
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) retry_after: Option<Duration>,
+    /// The rate limit the answer reports, when it was asked for and sent.
+    pub(crate) rate_limit: Option<crate::rate_limit::RateLimit>,
     pub(crate) body: bytes::Bytes,
 }
 

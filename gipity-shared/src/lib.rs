@@ -139,6 +139,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "scope",
     "service",
     "service_list",
+    "services",
 ];
 
 /// Header names of the protocol, lowercase (as HTTP/2 and the `http` crate spell them).

@@ -50,6 +50,7 @@ pub enum ChatEvent {
 /// request.
 pub struct ChatStream {
     state: State,
+    rate_limit: Option<crate::RateLimit>,
 }
 
 /// A read: the reader back, the chunk (`None`: the wait ran out), and how long it waited.
@@ -94,6 +95,7 @@ impl ChatStream {
         max_bytes: u64,
     ) -> Self {
         Self {
+            rate_limit: body.rate_limit,
             state: State::Idle(Box::new(Reader {
                 body,
                 parser: Parser::new(MAX_EVENT_BYTES),
@@ -111,6 +113,12 @@ impl ChatStream {
                 max_bytes,
             })),
         }
+    }
+
+    /// The rate limit the answer's head reports (its `RateLimit-*` headers), when it does.
+    #[must_use]
+    pub fn rate_limit(&self) -> Option<crate::RateLimit> {
+        self.rate_limit
     }
 
     /// The next event, or `None` once the stream is over.

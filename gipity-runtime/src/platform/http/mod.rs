@@ -17,6 +17,8 @@ use bytes::Bytes;
 use http::HeaderMap;
 use url::Url;
 
+use crate::rate_limit::RateLimit;
+
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
@@ -40,6 +42,8 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) timeout: Duration,
     /// The most body bytes read.
     pub(crate) max_body: u64,
+    /// Whether the answer's rate limit (`RateLimit-*`) is read.
+    pub(crate) metered: bool,
 }
 
 /// One response, read in full.
@@ -47,6 +51,8 @@ pub(crate) struct Incoming {
     pub(crate) status: u16,
     /// `Retry-After` in seconds, as sent.
     pub(crate) retry_after: Option<Duration>,
+    /// The rate limit the answer reports, when it was asked for and sent.
+    pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) body: Bytes,
 }
 

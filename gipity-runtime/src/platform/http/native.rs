@@ -8,6 +8,7 @@ use url::Url;
 use super::{Incoming, Opened, Outgoing, is_redirect, retry_after};
 use crate::error::{Error, Result, Setting, TransportError};
 use crate::platform::SessionStore;
+use crate::rate_limit::{self, RateLimit};
 use crate::secret::Secret;
 
 /// The HTTP client of native targets.
@@ -100,7 +101,12 @@ async fn send(
     session: Option<&SessionStore>,
     stream: bool,
 ) -> Result<Opened> {
-    let (timeout, max_body, url) = (outgoing.timeout, outgoing.max_body, outgoing.url);
+    let (timeout, max_body, url, metered) = (
+        outgoing.timeout,
+        outgoing.max_body,
+        outgoing.url,
+        outgoing.metered,
+    );
     let response = start(http, outgoing, session)
         .await
         .map_err(|error| transport(error, timeout))?;
@@ -117,21 +123,36 @@ async fn send(
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok()),
     );
+    let rate_limit = metered.then(|| rate_limit(response.headers())).flatten();
     if stream && (200..300).contains(&status) {
-        return Ok(Opened::Stream(BodyStream { response, timeout }));
+        return Ok(Opened::Stream(BodyStream {
+            response,
+            timeout,
+            rate_limit,
+        }));
     }
     let body = read_body(response, status, max_body, timeout).await?;
     Ok(Opened::Done(Incoming {
         status,
         retry_after,
+        rate_limit,
         body,
     }))
+}
+
+/// The rate limit `headers` report.
+fn rate_limit(headers: &http::HeaderMap) -> Option<RateLimit> {
+    RateLimit::from_headers(rate_limit::Headers::from_values(
+        rate_limit::NAMES.map(|name| headers.get(name).and_then(|value| value.to_str().ok())),
+    ))
 }
 
 /// The body of a success, read chunk by chunk. Dropping it closes the connection.
 pub(crate) struct BodyStream {
     response: reqwest::Response,
     timeout: Duration,
+    /// The rate limit the answer's head reports, when it was asked for and sent.
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 impl BodyStream {

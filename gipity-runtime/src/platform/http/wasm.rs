@@ -13,6 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::{Incoming, Opened, Outgoing, is_redirect, retry_after};
 use crate::error::{Error, Result, Setting, TransportError};
 use crate::platform::{self, SessionStore};
+use crate::rate_limit::{self, RateLimit};
 use crate::secret::Secret;
 
 #[wasm_bindgen]
@@ -179,6 +180,9 @@ async fn fetch(outgoing: &Outgoing<'_>, include_credentials: bool, stream: bool)
             status: Some(status),
         });
     }
+    let headers = response.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let rate_limit = outgoing.metered.then(|| rate_limit(&header)).flatten();
     if stream && (200..300).contains(&status) {
         let reader = response.body().map(|body| {
             body.get_reader()
@@ -187,10 +191,9 @@ async fn fetch(outgoing: &Outgoing<'_>, include_credentials: bool, stream: bool)
         return Ok(Opened::Stream(BodyStream {
             reader,
             _abort: abort,
+            rate_limit,
         }));
     }
-    let headers = response.headers();
-    let header = |name: &str| headers.get(name).ok().flatten();
     let retry_after = retry_after(header("retry-after").as_deref());
     let declared = header("content-length").and_then(|length| length.trim().parse::<u64>().ok());
     let body = read_body(&response, status, declared, outgoing.max_body).await?;
@@ -198,14 +201,25 @@ async fn fetch(outgoing: &Outgoing<'_>, include_credentials: bool, stream: bool)
     Ok(Opened::Done(Incoming {
         status,
         retry_after,
+        rate_limit,
         body,
     }))
+}
+
+/// The rate limit the headers `header` reads report.
+fn rate_limit(header: &impl Fn(&str) -> Option<String>) -> Option<RateLimit> {
+    let values = rate_limit::NAMES.map(header);
+    RateLimit::from_headers(rate_limit::Headers::from_values(
+        values.each_ref().map(Option::as_deref),
+    ))
 }
 
 /// The body of a success, read chunk by chunk. Dropping it aborts the request.
 pub(crate) struct BodyStream {
     reader: Option<web_sys::ReadableStreamDefaultReader>,
     _abort: Abort,
+    /// The rate limit the answer's head reports, when it was asked for and sent.
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 impl BodyStream {
