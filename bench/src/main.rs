@@ -2,7 +2,7 @@
 //! Leptos `#[server]`. Run it through `cargo xtask bench` (see BENCHMARKS.md).
 //!
 //! ```text
-//! gipity-bench [--smoke] [--out DIR] [--no-compile] [--wasm-sizes FILE]
+//! gipity-bench [--smoke] [--out DIR] [--no-compile] [--wasm-sizes FILE] [--stream-only]
 //! ```
 //!
 //! - full (the default): throughput in alternating rounds, the exact counts, the compile
@@ -11,10 +11,18 @@
 //! - `--smoke`: a second or two of the throughput harness and the exact counts, nothing else,
 //!   no files; fails if a count is wrong (timings are never asserted).
 
+mod alloc;
 mod calls;
 mod compile;
+mod cpu;
 mod server;
+mod stream;
 mod throughput;
+
+/// Counts heap bytes while the streaming benchmark measures memory; otherwise one relaxed load
+/// per allocation, for every caller alike.
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +51,20 @@ const SMOKE: Plan = Plan {
     cold_callers: 1000,
 };
 
+/// The streaming benchmark of the full run.
+const FULL_STREAM: stream::Plan = stream::Plan {
+    rounds: 21,
+    events: 10_000,
+    memory_events: &[1_000, 10_000, 100_000],
+};
+
+/// The streaming benchmark of the smoke run.
+const SMOKE_STREAM: stream::Plan = stream::Plan {
+    rounds: 2,
+    events: 200,
+    memory_events: &[100, 1_000],
+};
+
 /// Interleaved incremental rebuilds per compile crate.
 const COMPILE_ROUNDS: usize = 7;
 
@@ -50,6 +72,8 @@ struct Args {
     smoke: bool,
     /// `--compile-only`: skip the throughput measurements.
     compile_only: bool,
+    /// `--stream-only`: the streaming benchmark alone, for a profiler.
+    stream_only: bool,
     /// Worker threads of the callers' runtime; 0 for a single-threaded runtime (the default:
     /// one core for the callers, one for the server).
     client_threads: usize,
@@ -67,6 +91,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         smoke: false,
         compile_only: false,
+        stream_only: false,
         client_threads: 0,
         profile: None,
         compile: true,
@@ -79,6 +104,7 @@ fn parse_args() -> Result<Args, String> {
             "--smoke" => args.smoke = true,
             "--no-compile" => args.compile = false,
             "--compile-only" => args.compile_only = true,
+            "--stream-only" => args.stream_only = true,
             "--client-threads" => {
                 args.client_threads = given
                     .next()
@@ -155,22 +181,38 @@ fn run(args: &Args) -> Result<(), String> {
         print_table(&rows);
         return Ok(());
     }
+    let stream_plan = if args.smoke {
+        SMOKE_STREAM
+    } else {
+        FULL_STREAM
+    };
+    if args.stream_only {
+        let streamed = stream::run(&server, &stream_plan)?;
+        let mut rows = Vec::new();
+        stream_rows(&mut rows, &streamed);
+        print_table(&rows);
+        return Ok(());
+    }
     let report = runtime.block_on(throughput::run(&server, &plan))?;
+    let streamed = stream::run(&server, &stream_plan)?;
     let compile = if args.compile && !args.smoke {
         Some(compile::run(&args.out, &workspace_root(), COMPILE_ROUNDS)?)
     } else {
         None
     };
     let wasm = wasm_sizes(&args.wasm_sizes);
-    let rows = rows(&report, compile.as_ref(), &wasm);
+    let mut rows = rows(&report, compile.as_ref(), &wasm);
+    stream_rows(&mut rows, &streamed);
     print_table(&rows);
-    let counts_ok = report.cold_mints() == 1
+    let streams_ok = streamed.exact == streamed.served && streamed.served == stream_plan.streams();
+    let counts_ok = streams_ok
+        && report.cold_mints() == 1
         && report.requests_per_call() == 1.0
         && report.stub_seen.rejected == 0
         && report.baseline_seen.rejected == 0
         && report.baseline_seen.requests == report.baseline_calls;
     if !args.smoke {
-        let summary = summary(&report, compile.as_ref(), &wasm);
+        let summary = summary(&report, &streamed, compile.as_ref(), &wasm);
         let details = details(&plan, &report, compile.as_ref(), &rows, &summary);
         write_json(&args.out.join("summary.json"), &summary)?;
         write_json(&args.out.join("details.json"), &details)?;
@@ -195,7 +237,8 @@ fn run(args: &Args) -> Result<(), String> {
     } else {
         Err(format!(
             "exact counts missed: token_mints_{}_cold = {} (want 1), requests_per_call_warm = {} \
-             (want 1.0), rejected = {}/{}, baseline requests = {} for {} calls",
+             (want 1.0), rejected = {}/{}, baseline requests = {} for {} calls, streams exact \
+             {} of {} served (want {})",
             report.cold_callers,
             report.cold_mints(),
             report.requests_per_call(),
@@ -203,6 +246,9 @@ fn run(args: &Args) -> Result<(), String> {
             report.baseline_seen.rejected,
             report.baseline_seen.requests,
             report.baseline_calls,
+            streamed.exact,
+            streamed.served,
+            stream_plan.streams(),
         ))
     }
 }
@@ -350,6 +396,56 @@ fn rows(
     rows
 }
 
+/// The streaming rows: CPU per event of both callers and their ratio, and the peak heap a
+/// stream adds at each length, with its growth from the shortest to the longest.
+fn stream_rows(rows: &mut Vec<Row>, streamed: &stream::Report) {
+    let row = |metric: String, samples: Vec<f64>, target, summary_key| Row {
+        metric,
+        samples,
+        target,
+        summary_key,
+    };
+    let events = streamed.events;
+    rows.push(row(
+        format!("stream CPU ns/event, {events} events"),
+        streamed.stub_ns.clone(),
+        None,
+        None,
+    ));
+    rows.push(row(
+        format!("baseline CPU ns/event, {events} ev."),
+        streamed.baseline_ns.clone(),
+        None,
+        None,
+    ));
+    rows.push(row(
+        "stream_cpu_ratio".to_owned(),
+        streamed.ratio.clone(),
+        Some(Target::AtMost(1.05)),
+        Some("stream_cpu_ratio"),
+    ));
+    for &(events, stub, baseline) in &streamed.memory {
+        rows.push(row(
+            format!("stream_peak_heap_bytes_{}", stream::label(events)),
+            vec![stub],
+            None,
+            stream::summary_key(events),
+        ));
+        rows.push(row(
+            format!("baseline peak heap bytes, {}", stream::label(events)),
+            vec![baseline],
+            None,
+            None,
+        ));
+    }
+    rows.push(row(
+        "stream_heap_growth".to_owned(),
+        streamed.growth().into_iter().collect(),
+        Some(Target::AtMost(1.1)),
+        Some("stream_heap_growth"),
+    ));
+}
+
 /// Per-round ratios of the gipity crate's rebuild time to `other`'s.
 fn compile_ratios(compile: &compile::Report, other: Flavor) -> Vec<f64> {
     compile
@@ -455,6 +551,7 @@ fn median(samples: &[f64]) -> Value {
 /// The summary: exactly the documented keys, each a number (or null when not measured).
 fn summary(
     report: &throughput::Report,
+    streamed: &stream::Report,
     compile: Option<&compile::Report>,
     wasm: &Option<(Value, Value)>,
 ) -> Value {
@@ -474,6 +571,11 @@ fn summary(
         "compile_ratio_vs_leptos_200": compile_ratio(Flavor::Leptos),
         "wasm_bytes_example": example,
         "wasm_bytes_bare_reqwest": bare,
+        "stream_cpu_ratio": median(&streamed.ratio),
+        "stream_peak_heap_bytes_1k": streamed.peak(1_000),
+        "stream_peak_heap_bytes_10k": streamed.peak(10_000),
+        "stream_peak_heap_bytes_100k": streamed.peak(100_000),
+        "stream_heap_growth": streamed.growth(),
     })
 }
 

@@ -6,12 +6,12 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, COOKIE, HeaderValue};
 use hyper::service::service_fn;
@@ -91,6 +91,32 @@ pub struct Server {
     pub base_url: String,
     /// What it has seen.
     pub counters: Arc<Counters>,
+    /// The body of every streamed answer (`POST /api/<app>/services/llm`), and how many were
+    /// served.
+    stream: Arc<Stream>,
+}
+
+/// The streamed answer the server sends.
+#[derive(Debug, Default)]
+struct Stream {
+    body: Mutex<Bytes>,
+    served: AtomicU64,
+}
+
+impl Server {
+    /// Sets the body of the streamed answers from now on.
+    pub fn set_stream(&self, body: Bytes) {
+        *self
+            .stream
+            .body
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = body;
+    }
+
+    /// How many streamed answers were served.
+    pub fn streams_served(&self) -> u64 {
+        self.stream.served.load(Ordering::SeqCst)
+    }
 }
 
 impl Server {
@@ -104,24 +130,27 @@ impl Server {
         let address = listener.local_addr()?;
         let counters = Arc::new(Counters::default());
         let shared = Arc::clone(&counters);
+        let stream = Arc::new(Stream::default());
+        let streams = Arc::clone(&stream);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .build()?;
         thread::Builder::new()
             .name("bench-server".into())
-            .spawn(move || runtime.block_on(serve(listener, shared)))?;
+            .spawn(move || runtime.block_on(serve(listener, shared, streams)))?;
         Ok(Self {
             base_url: format!("http://{address}"),
             counters,
+            stream,
         })
     }
 }
 
-async fn serve(listener: std::net::TcpListener, counters: Arc<Counters>) {
+async fn serve(listener: std::net::TcpListener, counters: Arc<Counters>, stream: Arc<Stream>) {
     let Ok(listener) = TcpListener::from_std(listener) else {
         return;
     };
-    let routes = Arc::new(Routes::new());
+    let routes = Arc::new(Routes::new(stream));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
@@ -143,6 +172,9 @@ async fn serve(listener: std::net::TcpListener, counters: Arc<Counters>) {
 
 /// The fixed answers, and what a function call must carry.
 struct Routes {
+    stream: Arc<Stream>,
+    stream_path: String,
+    event_stream: HeaderValue,
     token_path: String,
     function_prefix: String,
     token_header: HeaderValue,
@@ -151,8 +183,11 @@ struct Routes {
 }
 
 impl Routes {
-    fn new() -> Self {
+    fn new(stream: Arc<Stream>) -> Self {
         Self {
+            stream,
+            stream_path: format!("/api/{APP}/services/llm"),
+            event_stream: HeaderValue::from_static("text/event-stream"),
             token_path: "/api/token".to_owned(),
             function_prefix: format!("/api/{APP}/fn/"),
             token_header: HeaderValue::from_static(TOKEN),
@@ -163,7 +198,7 @@ impl Routes {
         }
     }
 
-    fn answer(&self, request: &Request<Incoming>, counters: &Counters) -> Response<Full<Bytes>> {
+    fn answer(&self, request: &Request<Incoming>, counters: &Counters) -> Response<Answer> {
         counters.requests.fetch_add(1, Ordering::Relaxed);
         let path = request.uri().path();
         if path == self.token_path {
@@ -171,6 +206,20 @@ impl Routes {
             return self.reply(StatusCode::OK, self.mint_reply.clone());
         }
         let headers = request.headers();
+        if path == self.stream_path && headers.get("x-app-token") == Some(&self.token_header) {
+            self.stream.served.fetch_add(1, Ordering::Relaxed);
+            let body = self
+                .stream
+                .body
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            let mut response = Response::new(Either::Right(Frames { body }));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, self.event_stream.clone());
+            return response;
+        }
         let authorized = headers.get("x-app-token") == Some(&self.token_header)
             && headers
                 .get(COOKIE)
@@ -190,12 +239,45 @@ impl Routes {
         )
     }
 
-    fn reply(&self, status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
-        let mut response = Response::new(Full::new(body));
+    fn reply(&self, status: StatusCode, body: Bytes) -> Response<Answer> {
+        let mut response = Response::new(Either::Left(Full::new(body)));
         *response.status_mut() = status;
         response
             .headers_mut()
             .insert(CONTENT_TYPE, self.json.clone());
         response
+    }
+}
+
+/// A response body: whole, or a streamed answer in frames.
+type Answer = Either<Full<Bytes>, Frames>;
+
+/// The most bytes of one frame of a streamed answer: about thirty events, as a server that
+/// writes events as they come sends them to a reader that keeps up.
+const FRAME: usize = 4 * 1024;
+
+/// A streamed answer, sent [`FRAME`] bytes at a time.
+struct Frames {
+    body: Bytes,
+}
+
+impl hyper::body::Body for Frames {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        if self.body.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        let size = self.body.len().min(FRAME);
+        let frame = self.body.split_to(size);
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(frame))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_empty()
     }
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::platform::http::BodyStream;
 use crate::platform::{self, BoxFuture};
 use crate::redact;
-use crate::sse::{self, Parser, Problem};
+use crate::sse::{self, Parser, Stop};
 
 /// The largest event accepted, in bytes: a delta is a few words, a final event a few hundred
 /// bytes; a server that sends more is broken or hostile.
@@ -68,17 +68,7 @@ enum State {
 struct Reader {
     body: BodyStream,
     parser: Parser,
-    events: VecDeque<sse::Event>,
-    /// The items ready to hand out.
-    ready: VecDeque<Result<ChatEvent>>,
-    /// What the final chunk said (`finish_reason`, `usage`, `credits_used`).
-    finish: Option<String>,
-    usage: Option<Usage>,
-    credits_used: Option<u64>,
-    /// `data: [DONE]` arrived.
-    done: bool,
-    /// An event arrived: the wait for the next one is `idle`, not the first one's.
-    started: bool,
+    events: Events,
     first: Option<web_time::Instant>,
     first_event: Duration,
     idle: Duration,
@@ -99,13 +89,7 @@ impl ChatStream {
             state: State::Idle(Box::new(Reader {
                 body,
                 parser: Parser::new(MAX_EVENT_BYTES),
-                events: VecDeque::new(),
-                ready: VecDeque::new(),
-                finish: None,
-                usage: None,
-                credits_used: None,
-                done: false,
-                started: false,
+                events: Events::default(),
                 first: web_time::Instant::now().checked_add(first_event),
                 first_event,
                 idle,
@@ -146,7 +130,7 @@ impl ChatStream {
             match std::mem::replace(&mut self.state, State::Over) {
                 State::Over => return Poll::Ready(None),
                 State::Idle(mut reader) => {
-                    if let Some(item) = reader.ready.pop_front() {
+                    if let Some(item) = reader.events.ready.pop_front() {
                         let last = matches!(item, Err(_) | Ok(ChatEvent::Done { .. }));
                         if !last {
                             self.state = State::Idle(reader);
@@ -154,7 +138,7 @@ impl ChatStream {
                         return Poll::Ready(Some(item));
                     }
                     // The timeout that applies, and how long is left of it.
-                    let (timeout, wait) = if reader.started {
+                    let (timeout, wait) = if reader.events.started {
                         (reader.idle, reader.idle)
                     } else {
                         let left = reader.first.map_or(Duration::MAX, |first| {
@@ -174,7 +158,7 @@ impl ChatStream {
                     }
                     Poll::Ready((mut reader, chunk, timeout)) => {
                         let item = match chunk {
-                            None => Err(stream_error(if reader.started {
+                            None => Err(stream_error(if reader.events.started {
                                 format!("no event for {timeout:?}")
                             } else {
                                 format!("no first event within {timeout:?}")
@@ -196,7 +180,7 @@ impl ChatStream {
                             },
                         };
                         // Whatever came before the error first.
-                        reader.ready.push_back(item);
+                        reader.events.ready.push_back(item);
                         self.state = State::Idle(reader);
                     }
                 },
@@ -253,11 +237,26 @@ struct Delta {
     content: Option<String>,
 }
 
+/// What the events said so far.
+#[derive(Default)]
+struct Events {
+    /// The items ready to hand out.
+    ready: VecDeque<Result<ChatEvent>>,
+    /// What the final chunk said (`finish_reason`, `usage`, `credits_used`).
+    finish: Option<String>,
+    usage: Option<Usage>,
+    credits_used: Option<u64>,
+    /// `data: [DONE]` arrived.
+    done: bool,
+    /// An event arrived: the wait for the next one is `idle`, not the first one's.
+    started: bool,
+}
+
 impl Reader {
     /// Parses `chunk`; its events become items, and an error ends the stream (after the
     /// events that came before it).
     fn feed(&mut self, chunk: &[u8]) -> Result<()> {
-        if self.done {
+        if self.events.done {
             // After `[DONE]` nothing more is read; the stream is over.
             return Ok(());
         }
@@ -268,21 +267,26 @@ impl Reader {
                 self.max_bytes
             )));
         }
-        let parsed = self.parser.push(chunk, &mut self.events);
-        while let Some(event) = self.events.pop_front() {
-            self.started = true;
-            self.event(event)?;
-            if self.done {
-                return Ok(());
-            }
-        }
-        parsed.map_err(|Problem::TooLarge(limit)| {
-            stream_error(format!("an event is over the limit of {limit} bytes"))
-        })
+        let events = &mut self.events;
+        self.parser
+            .push(chunk, &mut |event| events.event(event))
+            .map_err(|stop| match stop {
+                Stop::TooLarge(limit) => {
+                    stream_error(format!("an event is over the limit of {limit} bytes"))
+                }
+                Stop::Dispatch(error) => error,
+            })
     }
+}
 
-    /// One event: a chunk of the answer, `[DONE]`, or an error.
-    fn event(&mut self, event: sse::Event) -> Result<()> {
+impl Events {
+    /// One event: a chunk of the answer, `[DONE]`, or an error. Events after `[DONE]` are
+    /// ignored.
+    fn event(&mut self, event: sse::Event<'_>) -> Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        self.started = true;
         if event.name == "error" {
             return Err(stream_error(format!(
                 "the server sent an error event: {}",
@@ -302,7 +306,7 @@ impl Reader {
             }));
             return Ok(());
         }
-        let chunk: Chunk = serde_json::from_str(&event.data).map_err(|_| {
+        let chunk: Chunk = serde_json::from_str(event.data).map_err(|_| {
             stream_error(format!(
                 "an event is not a chunk of the answer: {}",
                 redact::excerpt(event.data.as_bytes())
