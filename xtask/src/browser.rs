@@ -257,6 +257,7 @@ fn example_e2e(site: &Path) -> Result<(), String> {
     step("popup sign-in from a click", &popup_flow)?;
     step("blocked popup resumed from a click", &blocked_flow)?;
     step("redirect sign-in", &redirect_flow)?;
+    step("streamed chat under user_pays", &chat_flow)?;
     step("bare reqwest page", &bare_flow)?;
     browser.quit()?;
     Ok(())
@@ -443,6 +444,40 @@ fn redirect_flow(browser: &Session) -> Result<(), String> {
     if browser.windows()?.len() != 1 {
         return Err("the redirect flow opened a window".to_owned());
     }
+    Ok(())
+}
+
+/// `#ask` under `user_pays` (the demo app's billing of the LLM): the anonymous request meets
+/// `LOGIN_REQUIRED`, the popup handler opens the login page for IDENTITY | AI from the click,
+/// the sign-in there grants both, the request goes again, and the answer (the prompt reversed,
+/// the emulator's model) streams into `#answer`.
+fn chat_flow(browser: &Session) -> Result<(), String> {
+    open_page(browser, "")?;
+    let prompt = browser.find("#prompt")?;
+    browser.clear(&prompt)?;
+    browser.send_keys(&prompt, "stream me an answer")?;
+    sign_in_in_popup(browser, "#ask", "Ada Lovelace")?;
+    wait_text(browser, "#answer", "rewsna na em maerts")?;
+    let status = wait_until(WAIT, "the stream's final event", || {
+        let text = browser.text(&browser.find("#chat-status")?)?;
+        Ok(text.starts_with("Done (").then_some(text))
+    })?;
+    let logins = control_get("requests?path=/api/auth/login")?;
+    let asked_for_ai = logins.as_array().is_some_and(|requests| {
+        requests.iter().any(|request| {
+            request["path"]
+                .as_str()
+                .is_some_and(|path| path.contains("permissions=5"))
+        })
+    });
+    if !asked_for_ai {
+        return Err(format!("no login page asked for IDENTITY | AI (5): {logins}"));
+    }
+    let counters = control_get("counters")?;
+    if counters["llmRequests"] != json!(1) {
+        return Err(format!("expected one answered LLM request, got {counters}"));
+    }
+    println!("  chat: {status}");
     Ok(())
 }
 

@@ -10,6 +10,10 @@
 //! - resumes a blocked sign-in from a click: when the popup could not open (no user gesture,
 //!   for instance a sign-in started on load by `?sign-in`), `#resume` appears, and its click
 //!   opens the popup with [`Challenge::open_popup`] synchronously, then calls `whoami` again;
+//! - streams the LLM's answer to `#prompt` into `#answer` from the `#ask` button: the demo app
+//!   bills the LLM to its users (`user_pays`), so an anonymous user first meets
+//!   `LOGIN_REQUIRED`, which the popup handler answers (a sign-in that grants AI use), and the
+//!   request goes again before the stream starts;
 //! - signs in from `#sign-in-redirect` through the redirect flow: the page navigates to the
 //!   login page, which sends the user back here; on load, a page with a signed-in session
 //!   shows who it is.

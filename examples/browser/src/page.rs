@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 
 use gipity_runtime::browser::PopupHandler;
+use gipity_runtime::llm::{ChatEvent, ChatRequest};
 use gipity_runtime::{AuthOutcome, Challenge, Client, Error, Result, User};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -57,6 +58,7 @@ pub fn start() {
     }
 
     on_click("sign-in", || spawn_local(sign_in()));
+    on_click("ask", || spawn_local(ask()));
     on_click("resume", resume);
     on_click("sign-in-redirect", move || {
         spawn_local(sign_in_with_redirect(redirect_client.clone()));
@@ -96,6 +98,62 @@ async fn sign_in() {
     match whoami().await {
         Ok(user) => show_user(&user),
         Err(error) => show_error(error),
+    }
+}
+
+/// `#ask`'s click: streams the LLM's answer to `#prompt` into `#answer` as it arrives. The
+/// demo app bills the LLM to its users (`user_pays`), so an anonymous user meets
+/// `LOGIN_REQUIRED` first: the popup handler signs them in (with AI permission) from the
+/// click, and the request goes again before the stream starts.
+async fn ask() {
+    let prompt = element("prompt")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|input| input.value())
+        .unwrap_or_default();
+    if prompt.trim().is_empty() {
+        set_text("chat-status", "Type a question first.");
+        return;
+    }
+    set_text("answer", "");
+    set_text("chat-status", "Asking\u{2026}");
+    let stream = match Client::current() {
+        Ok(client) => client.llm().stream(&ChatRequest::new().prompt(prompt)).await,
+        Err(error) => Err(error),
+    };
+    let mut stream = match stream {
+        Ok(stream) => stream,
+        Err(error) => {
+            set_text("chat-status", &chat_error(&error));
+            return;
+        }
+    };
+    set_text("chat-status", "Streaming\u{2026}");
+    let mut answer = String::new();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(ChatEvent::Delta { text }) => {
+                answer.push_str(&text);
+                set_text("answer", &answer);
+            }
+            Ok(ChatEvent::Done { credits_used, .. }) => {
+                let credits = credits_used.map_or_else(String::new, |c| format!(" ({c} credits)"));
+                set_text("chat-status", &format!("Done{credits}"));
+            }
+            Ok(_) => {}
+            Err(error) => set_text("chat-status", &chat_error(&error)),
+        }
+    }
+}
+
+/// What the chat box says about an error.
+fn chat_error(error: &Error) -> String {
+    match error {
+        Error::LoginRequired(_) | Error::ConsentRequired(_) => {
+            "Sign in with Gipity (and allow AI use) to ask: the app's LLM is billed to its users."
+                .to_owned()
+        }
+        Error::InsufficientCredits { .. } => "You are out of Gipity credits.".to_owned(),
+        other => format!("The answer failed: {other}"),
     }
 }
 
