@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use gipity_runtime::browser::PopupHandler;
 use gipity_runtime::llm::{ChatEvent, ChatRequest};
+use gipity_runtime::services::{TranscribeRequest, TtsRequest};
 use gipity_runtime::{
     Auth, AuthOutcome, ChallengeKind, Client, Credentials, Error, RemoteFunction, User,
 };
@@ -453,11 +454,48 @@ async fn an_endless_body_is_cut_at_the_limit() {
 
 /// Who pays for the demo app's LLM service.
 async fn llm_billing(mode: &str) {
+    billing("llm", mode).await;
+}
+
+async fn billing(service: &str, mode: &str) {
     control(
         "billing",
-        json!({"app": APP, "service": "llm", "mode": mode}),
+        json!({"app": APP, "service": service, "mode": mode}),
     )
     .await;
+}
+
+#[wasm_bindgen_test]
+async fn media_services_upload_and_read_the_rate_limit_cross_origin() {
+    fresh("none").await;
+    for service in ["tts", "transcribe", "llm"] {
+        billing(service, "owner_pays").await;
+    }
+    control("rate-limit", json!({"limit": 50, "windowSeconds": 60})).await;
+    let client = client(None);
+    let speech = client.services().tts(&TtsRequest::new("hi")).await.unwrap();
+    assert!(speech.url.contains("/__media/tts/"), "{}", speech.url);
+    // The page is on another origin: the headers are readable because the API exposes them.
+    let rate = speech.rate_limit.expect("the rate limit is exposed to the page");
+    assert_eq!((rate.limit, rate.remaining), (Some(50), Some(49)));
+    // A multipart upload made by the runtime itself, through fetch.
+    let audio = TranscribeRequest::new(&b"hello from chromium"[..], "audio/wav")
+        .file_name("memo.wav")
+        .language("en");
+    let transcript = client.services().transcribe(&audio).await.unwrap();
+    assert_eq!(transcript.text, "hello from chromium");
+    assert_eq!(transcript.words.len(), 3);
+    assert_eq!(transcript.rate_limit.unwrap().remaining, Some(48));
+    let stream = client
+        .llm()
+        .stream(&ChatRequest::new().prompt("ab"))
+        .await
+        .unwrap();
+    assert_eq!(stream.rate_limit().unwrap().remaining, Some(47));
+    assert_eq!(stream.text().await.unwrap().0, "ba");
+    for service in ["tts", "transcribe", "llm"] {
+        billing(service, "user_pays").await;
+    }
 }
 
 #[wasm_bindgen_test]

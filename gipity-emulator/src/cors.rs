@@ -38,10 +38,13 @@ pub(crate) async fn layer(request: Request, next: Next) -> Response {
     headers.append(VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = origin {
         allow(headers, origin);
-        // `Retry-After` is not a CORS-safelisted response header.
+        // `Retry-After` and the rate limit are not CORS-safelisted response headers.
         headers.insert(
             ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After"),
+            HeaderValue::from_static(
+                "Retry-After, RateLimit, RateLimit-Policy, RateLimit-Limit, \
+                 RateLimit-Remaining, RateLimit-Reset",
+            ),
         );
     }
     response
