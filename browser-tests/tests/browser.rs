@@ -476,7 +476,9 @@ async fn media_services_upload_and_read_the_rate_limit_cross_origin() {
     let speech = client.services().tts(&TtsRequest::new("hi")).await.unwrap();
     assert!(speech.url.contains("/__media/tts/"), "{}", speech.url);
     // The page is on another origin: the headers are readable because the API exposes them.
-    let rate = speech.rate_limit.expect("the rate limit is exposed to the page");
+    let rate = speech
+        .rate_limit
+        .expect("the rate limit is exposed to the page");
     assert_eq!((rate.limit, rate.remaining), (Some(50), Some(49)));
     // A multipart upload made by the runtime itself, through fetch.
     let audio = TranscribeRequest::new(&b"hello from chromium"[..], "audio/wav")

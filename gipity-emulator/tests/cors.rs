@@ -73,7 +73,12 @@ async fn responses_echo_the_exact_origin() {
     assert_eq!(h["access-control-allow-credentials"], "true");
     assert_eq!(h["vary"], "Origin");
     let exposed = h["access-control-expose-headers"].to_str().unwrap();
-    for name in ["Retry-After", "RateLimit", "RateLimit-Policy", "RateLimit-Remaining"] {
+    for name in [
+        "Retry-After",
+        "RateLimit",
+        "RateLimit-Policy",
+        "RateLimit-Remaining",
+    ] {
         assert!(exposed.split(", ").any(|n| n == name), "{name}: {exposed}");
     }
     // Error responses carry the headers too, so the page can read the envelope.

@@ -471,7 +471,9 @@ fn chat_flow(browser: &Session) -> Result<(), String> {
         })
     });
     if !asked_for_ai {
-        return Err(format!("no login page asked for IDENTITY | AI (5): {logins}"));
+        return Err(format!(
+            "no login page asked for IDENTITY | AI (5): {logins}"
+        ));
     }
     let counters = control_get("counters")?;
     if counters["llmRequests"] != json!(1) {

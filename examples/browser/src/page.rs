@@ -117,7 +117,12 @@ async fn ask() {
     set_text("answer", "");
     set_text("chat-status", "Asking\u{2026}");
     let stream = match Client::current() {
-        Ok(client) => client.llm().stream(&ChatRequest::new().prompt(prompt)).await,
+        Ok(client) => {
+            client
+                .llm()
+                .stream(&ChatRequest::new().prompt(prompt))
+                .await
+        }
         Err(error) => Err(error),
     };
     let mut stream = match stream {
