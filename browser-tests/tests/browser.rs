@@ -560,3 +560,102 @@ async fn fault_on_llm(fault: Value) {
     )
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn llm_after_a_sign_in_asks_for_ai_consent_then_streams() {
+    fresh("approve").await;
+    llm_billing("user_pays").await;
+    let client = client(Some(popup()));
+    // Signed in for IDENTITY only, through a function.
+    let me: User = client.call("whoami", &json!({})).await.unwrap();
+    let (text, _) = client
+        .llm()
+        .stream(&ChatRequest::new().prompt("consent"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "tnesnoc");
+    let consents = requests("/api/auth/consent").await;
+    assert_eq!(consents.len(), 1, "one consent popup");
+    assert!(
+        consents[0]["path"]
+            .as_str()
+            .unwrap()
+            .contains("permissions=5"),
+        "{consents:?}"
+    );
+    // The user paid: out of credits, the next answer is its own error, sent once.
+    control("credits", json!({"user": me.guid, "credits": 0})).await;
+    let before = requests(&format!("/api/{APP}/services/llm")).await.len();
+    let err = client
+        .llm()
+        .chat(&ChatRequest::new().prompt("more"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InsufficientCredits { .. }), "{err:?}");
+    let after = requests(&format!("/api/{APP}/services/llm")).await.len();
+    assert_eq!(after - before, 1, "never retried");
+}
+
+#[wasm_bindgen_test]
+async fn llm_stream_faults_and_a_dropped_stream_in_the_browser() {
+    fresh("none").await;
+    llm_billing("owner_pays").await;
+    let client = client(None);
+    let request = ChatRequest::new().prompt("a longer answer to stream");
+    // Malformed: the deltas before it, then the error.
+    fault_on_llm(json!({"kind": "streamMalformed", "after": 1})).await;
+    let mut stream = client.llm().stream(&request).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(ChatEvent::Delta { .. }))
+    ));
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::Stream { .. }), "{err:?}");
+    // Stalled: the idle timeout ends it.
+    fault_on_llm(json!({"kind": "streamStall", "after": 1})).await;
+    let err = client
+        .llm()
+        .idle_timeout(Duration::from_millis(300))
+        .stream(&request)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Stream { detail, .. } if detail.contains("no event")),
+        "{err:?}"
+    );
+    // The stream that timed out was dropped, so its fetch was aborted: the server sees it.
+    let aborted = aborted_streams_above(0).await;
+    // Dropped after its first event: the fetch is aborted too.
+    fault_on_llm(json!({"kind": "streamStall", "after": 1})).await;
+    let mut stream = client.llm().stream(&request).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(ChatEvent::Delta { .. }))
+    ));
+    drop(stream);
+    aborted_streams_above(aborted).await;
+    // The owner is out of credits: a typed error.
+    control("credits", json!({"app": APP, "credits": 0})).await;
+    let err = client.llm().stream(&request).await.unwrap_err();
+    assert!(matches!(err, Error::InsufficientCredits { .. }), "{err:?}");
+    llm_billing("user_pays").await;
+}
+
+/// Waits (up to a second) until the emulator has seen more than `count` streams aborted, and
+/// returns how many.
+async fn aborted_streams_above(count: u64) -> u64 {
+    for _ in 0..50 {
+        let seen = view("counters").await["streamsAborted"].as_u64().unwrap();
+        if seen > count {
+            return seen;
+        }
+        sleep(20).await;
+    }
+    panic!("the server saw no more than {count} streams aborted");
+}

@@ -121,6 +121,32 @@ pub(crate) async fn route(
                 .insert(body.service, mode);
             Ok(done())
         }
+        ["credits"] => {
+            allow(method, &[Method::POST])?;
+            let body: CreditsBody = json_body(
+                parts,
+                body,
+                "credits",
+                r#"{"app": "p_demo", "credits": 0} or {"user": "<guid>", "credits": 0}"#,
+            )
+            .await?;
+            let mut state = shared.lock();
+            match (body.app, body.user) {
+                (Some(app), None) => {
+                    state.owner_credits.insert(app, body.credits);
+                }
+                (None, Some(user)) => {
+                    state.user_credits.insert(user, body.credits);
+                }
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "credits: give `app` (its owner's credits) or `user` (a user guid), \
+                         not both",
+                    ));
+                }
+            }
+            Ok(done())
+        }
         ["rate-limit"] => {
             allow(method, &[Method::POST])?;
             let body: RateLimitBody = json_body(
@@ -261,6 +287,15 @@ struct BillingBody {
     app: String,
     service: String,
     mode: String,
+}
+
+/// `POST credits`: `{"app" | "user", "credits": N}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreditsBody {
+    app: Option<String>,
+    user: Option<String>,
+    credits: u64,
 }
 
 /// `POST rate-limit`: `{"limit": N, "windowSeconds": N}`.

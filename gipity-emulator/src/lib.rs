@@ -53,6 +53,7 @@
 //! | `POST /__emulator/expire-player-tokens` | | [`Emulator::expire_player_tokens`] |
 //! | `POST /__emulator/token-ttl` | `{"seconds": N}` | [`Emulator::set_token_ttl`] |
 //! | `POST /__emulator/billing` | `{"app", "service", "mode": "owner_pays"\|"user_pays"}` | [`App::set_billing`] |
+//! | `POST /__emulator/credits` | `{"app", "credits": N}` (its owner's) or `{"user": "<guid>", "credits": N}` | [`App::set_owner_credits`], [`Emulator::set_credits`] |
 //! | `POST /__emulator/rate-limit` | `{"limit": N, "windowSeconds": N}` | [`Emulator::set_service_rate_limit`] |
 //! | `POST /__emulator/auto` | `{"decision": "approve"\|"deny"\|"close"\|"none", "user"?, "delayMs"?}` | [`Emulator::set_auto_decision`] |
 //! | `POST /__emulator/fault` | `{"target", "fault", "times"?}` | [`Emulator::inject`] |

@@ -16,8 +16,9 @@ use gipity_emulator::{DEMO_APP, Emulator, Fault, Target, Times};
 use serde_json::json;
 
 /// Every control, with its method.
-const CONTROLS: [(&str, &str); 12] = [
+const CONTROLS: [(&str, &str); 13] = [
     ("POST", "reset"),
+    ("POST", "credits"),
     ("POST", "billing"),
     ("POST", "rate-limit"),
     ("POST", "expire-tokens"),
@@ -74,6 +75,7 @@ async fn every_control_answers_when_on() {
                 "token-ttl" => json!({"seconds": 60}),
                 "billing" => json!({"app": "p_demo", "service": "llm", "mode": "owner_pays"}),
                 "rate-limit" => json!({"limit": 600, "windowSeconds": 60}),
+                "credits" => json!({"app": "p_demo", "credits": 1000}),
                 "auto" => json!({"decision": "none"}),
                 "fault" => json!({"target": "guest", "fault": {"kind": "expiredToken"}}),
                 _ => json!({}),
@@ -493,6 +495,28 @@ async fn bad_control_input_is_a_400() {
         ("token-ttl", json!({"seconds": -1}), "seconds"),
         ("token-ttl", json!({"seconds": "60"}), "seconds"),
         ("token-ttl", json!({"secs": 60}), "secs"),
+        ("credits", json!({"credits": 5}), "app"),
+        (
+            "credits",
+            json!({"app": "p_demo", "user": "u", "credits": 5}),
+            "not both",
+        ),
+        (
+            "credits",
+            json!({"app": "p_demo", "credits": -5}),
+            "credits",
+        ),
+        ("rate-limit", json!({"limit": 5}), "windowSeconds"),
+        (
+            "rate-limit",
+            json!({"limit": 5, "windowSeconds": 0}),
+            "windowSeconds",
+        ),
+        (
+            "billing",
+            json!({"app": "p_demo", "service": "llm", "mode": "free"}),
+            "mode",
+        ),
     ];
     for (path, body, mentions) in bad {
         let r = post(&emulator, path, body.clone()).await;
