@@ -1,5 +1,6 @@
-//! App services over HTTP against the emulator: the LLM service (chat, models, limits), billing
-//! modes and their errors, and the generic call for the media services.
+//! App services over HTTP against the emulator: the LLM service (chat, models, limits, streams),
+//! billing modes and their errors, the typed media and location calls (a multipart upload
+//! among them), rate limits, and the generic call.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -819,10 +820,22 @@ async fn typed_answers_carry_the_rate_limit_and_a_429_follows_the_functions_rule
     // A short window: the 429's Retry-After is waited out once, and the call goes through.
     emu.set_service_rate_limit(1, Duration::from_secs(1));
     client.services().tts(&TtsRequest::new("hi")).await.unwrap();
+    let tts = |emu: &gipity_emulator::Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/services/tts"))
+            .count()
+    };
+    let before = tts(&emu);
     let speech = client
         .services()
         .tts(&TtsRequest::new("again"))
         .await
         .unwrap();
     assert_eq!(speech.rate_limit.unwrap().limit, Some(1));
+    assert_eq!(
+        tts(&emu) - before,
+        2,
+        "sent, refused with 429, sent once more"
+    );
 }

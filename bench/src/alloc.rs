@@ -1,11 +1,13 @@
 //! The process's allocator, counting: between [`start`] and [`stop`], the peak of heap bytes
-//! allocated and not yet freed, above what was live at the start. Outside a measurement it
+//! allocated and not yet freed by the thread that called [`start`] (the callers' thread: the
+//! server's thread is not counted), above what was live at the start. Outside a measurement it
 //! costs one relaxed load per allocation.
 
 // Implementing `GlobalAlloc` takes `unsafe`; every call goes to `System` unchanged.
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 
 /// The system allocator, counting while a measurement runs.
@@ -17,21 +19,39 @@ static COUNTING: AtomicBool = AtomicBool::new(false);
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 /// The most [`LIVE`] has been since [`start`].
 static PEAK: AtomicIsize = AtomicIsize::new(0);
+/// The least [`LIVE`] has been since [`start`].
+static LEAST: AtomicIsize = AtomicIsize::new(0);
+
+thread_local! {
+    /// Whether this thread's allocations count (set on the thread that called [`start`]).
+    static COUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether an allocation made now counts.
+fn counted() -> bool {
+    COUNTING.load(Ordering::Relaxed) && COUNTED.try_with(Cell::get).unwrap_or(false)
+}
+
+fn size(bytes: usize) -> isize {
+    isize::try_from(bytes).unwrap_or(isize::MAX)
+}
 
 fn added(bytes: usize) {
-    if COUNTING.load(Ordering::Relaxed) {
-        let bytes = isize::try_from(bytes).unwrap_or(isize::MAX);
-        let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    if counted() {
+        // Wrapping: an allocator must never panic.
+        let live = LIVE
+            .fetch_add(size(bytes), Ordering::Relaxed)
+            .wrapping_add(size(bytes));
         PEAK.fetch_max(live, Ordering::Relaxed);
     }
 }
 
 fn removed(bytes: usize) {
-    if COUNTING.load(Ordering::Relaxed) {
-        LIVE.fetch_sub(
-            isize::try_from(bytes).unwrap_or(isize::MAX),
-            Ordering::Relaxed,
-        );
+    if counted() {
+        let live = LIVE
+            .fetch_sub(size(bytes), Ordering::Relaxed)
+            .wrapping_sub(size(bytes));
+        LEAST.fetch_min(live, Ordering::Relaxed);
     }
 }
 
@@ -65,22 +85,28 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: as `dealloc`, and the caller upholds `realloc`'s contract.
         let moved = unsafe { System.realloc(pointer, layout, new_size) };
         if !moved.is_null() {
-            removed(layout.size());
+            // Counted as a move is: both blocks live at once, then the old one freed.
             added(new_size);
+            removed(layout.size());
         }
         moved
     }
 }
 
-/// Starts a measurement.
+/// Starts a measurement of this thread's allocations.
 pub fn start() {
     LIVE.store(0, Ordering::SeqCst);
     PEAK.store(0, Ordering::SeqCst);
+    LEAST.store(0, Ordering::SeqCst);
+    COUNTED.with(|counted| counted.set(true));
     COUNTING.store(true, Ordering::SeqCst);
 }
 
-/// Ends the measurement: the peak bytes it added.
-pub fn stop() -> usize {
+/// Ends the measurement: the peak bytes it added, and the least the live count went (negative
+/// when memory from before the start was freed during it, which would hide as much of a peak).
+pub fn stop() -> (usize, isize) {
     COUNTING.store(false, Ordering::SeqCst);
-    usize::try_from(PEAK.load(Ordering::SeqCst)).unwrap_or(0)
+    COUNTED.with(|counted| counted.set(false));
+    let peak = usize::try_from(PEAK.load(Ordering::SeqCst)).unwrap_or(0);
+    (peak, LEAST.load(Ordering::SeqCst))
 }

@@ -37,6 +37,9 @@ pub struct Report {
     /// Per stream length: (events, the stub's peak added heap bytes, the baseline's), each the
     /// median of [`MEMORY_RUNS`] runs.
     pub memory: Vec<(usize, f64, f64)>,
+    /// The least the live heap went below its start in any memory run (0 when never: no
+    /// earlier memory freed during a run hid part of a peak).
+    pub least: isize,
     /// Streams served, and streams that came back complete and exact.
     pub served: u64,
     pub exact: u64,
@@ -63,14 +66,20 @@ impl Report {
     }
 
     /// The stub's peak at the longest stream over its peak at the one before, ten times
-    /// shorter: 1.0 is flat. (The shortest, 1,000 events or 130 kB, often ends before the
-    /// transport's read buffer has grown to its ceiling, for the hand-written loop too, so it
-    /// is reported but not compared.)
+    /// shorter. (The shortest, 1,000 events or 130 kB, often ends before the transport's read
+    /// buffer has grown to its ceiling, for the hand-written loop too, so it is reported but
+    /// not compared.)
     pub fn growth(&self) -> Option<f64> {
         let [.., before, last] = self.memory.as_slice() else {
             return None;
         };
         (before.1 > 0.0).then(|| last.1 / before.1)
+    }
+
+    /// The stub's peak at the longest stream over the hand-written loop's.
+    pub fn over_baseline(&self) -> Option<f64> {
+        let (_, stub, baseline) = self.memory.last()?;
+        (*baseline > 0.0).then(|| stub / baseline)
     }
 }
 
@@ -203,6 +212,9 @@ async fn measure(server: &Server, plan: &Plan) -> Result<Report, String> {
         let mut peaks: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
         for _ in 0..MEMORY_RUNS {
             for (slot, peak) in peaks.iter_mut().enumerate() {
+                // Let the previous stream's connection settle (its buffers freed or back in
+                // the pool) before counting.
+                tokio::time::sleep(Duration::from_millis(5)).await;
                 alloc::start();
                 let answer = if slot == 0 {
                     stub(&client).await?
@@ -210,7 +222,9 @@ async fn measure(server: &Server, plan: &Plan) -> Result<Report, String> {
                     baseline.stream().await?
                 };
                 // The assembled text is the caller's, not the stream's: it is not counted.
-                let added = alloc::stop().saturating_sub(answer.text.capacity());
+                let (peak_bytes, least) = alloc::stop();
+                let added = peak_bytes.saturating_sub(answer.text.capacity());
+                report.least = report.least.min(least);
                 report.exact += u64::from(answer == expected);
                 peak.push(added as f64);
             }
@@ -260,8 +274,8 @@ async fn stub(client: &Client) -> Result<Answer, String> {
     Err("stub: the stream ended without its final event".into())
 }
 
-/// The hand-written loop: reqwest, the body split on blank lines, each event parsed with
-/// serde_json into the chunk's shape.
+/// The hand-written loop: reqwest, the body split on blank lines (memchr's `memmem`), each
+/// event parsed with serde_json into the chunk's shape.
 struct Hand {
     http: reqwest::Client,
     url: String,
@@ -336,10 +350,11 @@ impl Hand {
             credits_used: None,
         };
         let mut buffer: Vec<u8> = Vec::new();
+        let blank_line = memchr::memmem::Finder::new(b"\n\n");
         while let Some(chunk) = response.chunk().await.map_err(fail)? {
             buffer.extend_from_slice(&chunk);
             let mut start = 0;
-            while let Some(end) = find_blank_line(&buffer[start..]) {
+            while let Some(end) = blank_line.find(&buffer[start..]) {
                 let event = &buffer[start..start + end];
                 start += end + 2;
                 let Some(data) = event.strip_prefix(b"data: ") else {
@@ -365,13 +380,9 @@ impl Hand {
                     answer.credits_used = Some(credits as u64);
                 }
             }
+            // Only the unfinished event's bytes move.
             buffer.drain(..start);
         }
         Err("baseline: the stream ended before [DONE]".into())
     }
-}
-
-/// Where the first `\n\n` starts.
-fn find_blank_line(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(2).position(|pair| pair == b"\n\n")
 }

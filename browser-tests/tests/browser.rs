@@ -71,6 +71,11 @@ async fn view_of(base: &str, path: &str) -> Value {
 /// A clean emulator: no sessions, faults, counters; login pages decide `decision`.
 async fn fresh(decision: &str) {
     control("reset", json!({})).await;
+    // A reset keeps billing modes: put back the platform's default, whatever a failed test
+    // left.
+    for service in ["llm", "tts", "transcribe"] {
+        billing(service, "user_pays").await;
+    }
     control(
         "auto",
         json!({ "decision": decision, "user": "Browser User" }),

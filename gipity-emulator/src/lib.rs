@@ -415,9 +415,10 @@ impl Emulator {
     /// and every caller (600 a minute by default). The window starts anew now. Service answers
     /// report it in `RateLimit-Limit`, `-Remaining`, `-Reset` and `RateLimit-Policy`; a
     /// request over it is a 429 `RATE_LIMITED` with `Retry-After`.
+    /// The window is whole seconds (a fraction is cut; at least 1 s), as the headers say it.
     pub fn set_service_rate_limit(&self, limit: u64, window: Duration) {
-        self.shared().lock().service_rate =
-            crate::state::RateWindow::new(limit, window.max(Duration::from_secs(1)));
+        let window = Duration::from_secs(window.as_secs().max(1));
+        self.shared().lock().service_rate = crate::state::RateWindow::new(limit, window);
     }
 
     /// The credits `user` has left.
@@ -598,10 +599,12 @@ impl Emulator {
 
     /// Returns to a clean slate between tests: disarms every fault, zeroes the
     /// counters, forgets recorded calls, executions, bodies and requests, ends
-    /// every session, withdraws every consent, restores the token lifetimes
-    /// the emulator started with and clears the auto decision.
+    /// every session, withdraws every consent, restores every credit balance (1,000),
+    /// the services' rate limit (600 a minute, a fresh window) and the token lifetimes
+    /// the emulator started with, and clears the auto decision.
     ///
-    /// Apps, functions, members, API keys, users and issued tokens stay.
+    /// Apps (with their billing modes), functions, members, API keys, users and issued
+    /// tokens stay.
     pub fn reset(&self) {
         self.shared().reset();
     }

@@ -50,8 +50,17 @@ pub(crate) fn boundary(content_type: &str) -> Option<String> {
 pub(crate) fn parse(boundary: &str, body: &Bytes) -> Result<Vec<Part>, ApiError> {
     let delimiter = format!("--{boundary}");
     let delimiter = delimiter.as_bytes();
-    let mut at = find(body, delimiter, 0)
-        .ok_or_else(|| bad("the form has no part: its boundary never occurs"))?;
+    // The first boundary line: at the start, or after a preamble's line break.
+    let mut line_start = Vec::with_capacity(delimiter.len() + 2);
+    line_start.extend_from_slice(b"\r\n");
+    line_start.extend_from_slice(delimiter);
+    let mut at = if body.starts_with(delimiter) {
+        0
+    } else {
+        find(body, &line_start, 0)
+            .map(|at| at + 2)
+            .ok_or_else(|| bad("the form has no part: its boundary never starts a line"))?
+    };
     let mut parts = Vec::new();
     loop {
         at += delimiter.len();
@@ -71,14 +80,15 @@ pub(crate) fn parse(boundary: &str, body: &Bytes) -> Result<Vec<Part>, ApiError>
             ));
         }
         let headers_start = line_end + 2;
-        let headers_end = find(body, b"\r\n\r\n", headers_start)
-            .filter(|end| end - headers_start <= MAX_PART_HEADERS)
-            .ok_or_else(|| bad("a part of the form has no end to its headers"))?;
+        let window_end = body.len().min(headers_start + MAX_PART_HEADERS + 4);
+        let headers_end = find(
+            body.get(..window_end).unwrap_or_default(),
+            b"\r\n\r\n",
+            headers_start,
+        )
+        .ok_or_else(|| bad("a part of the form has no end to its headers (within 8 KiB)"))?;
         let content_start = headers_end + 4;
-        let mut closing = Vec::with_capacity(delimiter.len() + 2);
-        closing.extend_from_slice(b"\r\n");
-        closing.extend_from_slice(delimiter);
-        let content_end = find(body, &closing, content_start)
+        let content_end = find(body, &line_start, content_start)
             .ok_or_else(|| bad("the form ends inside a part: its closing boundary is missing"))?;
         let headers = std::str::from_utf8(&body[headers_start..headers_end])
             .map_err(|_| bad("a part's headers are not UTF-8"))?;
@@ -128,18 +138,14 @@ fn part(headers: &str, data: Bytes) -> Result<Part, ApiError> {
 }
 
 /// The `;`-separated parameters of a header value, quoted values unquoted (a `;` inside
-/// quotes is part of the value; `\"` is a quote).
+/// quotes is part of the value). Browsers percent-encode a quote in a name (`%22`) rather than
+/// escape it, so a backslash is an ordinary character (`C:\a.wav`).
 fn params(value: &str) -> impl Iterator<Item = (String, Option<String>)> {
     let mut items = Vec::new();
     let mut current = String::new();
-    let (mut quoted, mut escaped) = (false, false);
+    let mut quoted = false;
     for c in value.chars() {
         match c {
-            _ if escaped => {
-                current.push(c);
-                escaped = false;
-            }
-            '\\' if quoted => escaped = true,
             '"' => {
                 quoted = !quoted;
                 current.push(c);
@@ -224,6 +230,23 @@ mod tests {
         assert_eq!(parts[1].file_name.as_deref(), Some("a;b.wav"));
         assert_eq!(parts[1].content_type.as_deref(), Some("audio/wav"));
         assert_eq!(&parts[1].data[..], b"RIFF\r\n----WebKitFormBoundary");
+    }
+
+    #[test]
+    fn a_preamble_and_a_backslash_in_a_file_name() {
+        let body = Bytes::from_static(
+            b"preamble with --bx inside\r\n--b\r\n\
+              Content-Disposition: form-data; name=\"audio\"; filename=\"C:\\a.wav\"\r\n\r\n\
+              x\r\n--b--",
+        );
+        let parts = parse("b", &body).unwrap();
+        assert_eq!(parts[0].file_name.as_deref(), Some("C:\\a.wav"));
+        assert_eq!(&parts[0].data[..], b"x");
+        // A boundary that does not start a line is not one: all of this is preamble.
+        let body = Bytes::from_static(
+            b"x--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--b--",
+        );
+        assert!(parse("b", &body).unwrap().is_empty());
     }
 
     #[test]

@@ -76,10 +76,13 @@ pub(crate) async fn route(
             return Err(ApiError::app_not_found(app));
         }
     }
-    let is_get = matches!(list, Some("models" | "voices"));
     allow(
         &parts.method,
-        &[if is_get { Method::GET } else { Method::POST }],
+        &[if is_get(list) {
+            Method::GET
+        } else {
+            Method::POST
+        }],
     )?;
     let name = match list {
         Some(kind) => format!("{service}/{kind}"),
@@ -109,23 +112,48 @@ pub(crate) async fn route(
             .header(RETRY_AFTER, &meter.reset_secs.to_string())
             .headers(rate_limit_headers(&meter))
         })?;
+    let answer = serve(shared, app, (service, list, &name), &target, parts, body).await;
+    let headers = rate_limit_headers(&meter);
+    match answer {
+        Ok(mut response) => {
+            for (name, value) in headers {
+                response.headers_mut().insert(name, value);
+            }
+            Ok(response)
+        }
+        // A refused call used up its place in the window too.
+        Err(error) => Err(error.headers(headers)),
+    }
+}
+
+/// Serves a service call the rate limit let through.
+async fn serve(
+    shared: &Shared,
+    app: &str,
+    (service, list, name): (&str, Option<&str>, &str),
+    target: &Target,
+    parts: &Parts,
+    body: Body,
+) -> Result<Response, ApiError> {
     let payer = pay(shared, app, service, parts)?;
-    let mut response = if is_get {
-        listing(&name, parts.uri.query())
+    let response = if is_get(list) {
+        listing(name, parts.uri.query())
     } else if name == "transcribe" {
         let body = read_body(&parts.headers, body, MAX_UPLOAD).await?;
         transcribe(shared, &payer, &parts.headers, &body)?
     } else {
         let body = parse_json_body(&read_body(&parts.headers, body, MAX_BODY).await?)?;
         match (service, list) {
-            ("llm", None) => llm(shared, app, &target, &payer, &body).await?,
-            (_, _) => media(shared, &payer, &name, &body)?,
+            ("llm", None) => llm(shared, app, target, &payer, &body).await?,
+            (_, _) => media(shared, &payer, name, &body)?,
         }
     };
-    for (name, value) in rate_limit_headers(&meter) {
-        response.headers_mut().insert(name, value);
-    }
     Ok(response)
+}
+
+/// Whether a list is asked for (`GET`).
+fn is_get(list: Option<&str>) -> bool {
+    matches!(list, Some("models" | "voices"))
 }
 
 /// The largest upload (`transcribe`): the platform's 100 MB of audio, and room for the form.
@@ -274,11 +302,11 @@ fn media(shared: &Shared, payer: &Payer, name: &str, body: &Value) -> Result<Res
     let answer = match name {
         "tts" => {
             need("text")?;
-            json!({"url": url})
+            json!({"url": url, "credits_used": cost})
         }
         "image" | "video" => {
             need("prompt")?;
-            json!({"url": url})
+            json!({"url": url, "credits_used": cost})
         }
         "sound" => {
             need("text")?;
@@ -295,7 +323,9 @@ fn media(shared: &Shared, payer: &Payer, name: &str, body: &Value) -> Result<Res
             json!({"url": url, "duration_seconds": duration(30.0)?, "model": "emulator-music",
                    "credits_used": cost})
         }
-        "location/ip" => json!({"ip": text("ip"), "country": "ZZ", "city": "Loopback"}),
+        "location/ip" => {
+            json!({"ip": text("ip"), "country": "ZZ", "city": "Loopback", "credits_used": cost})
+        }
         "location/geocode" => {
             let (Some(lat), Some(lon)) = (
                 body.get("lat").and_then(Value::as_f64),
@@ -305,7 +335,7 @@ fn media(shared: &Shared, payer: &Payer, name: &str, body: &Value) -> Result<Res
                     "`lat` and `lon` are required numbers",
                 ));
             };
-            json!({"lat": lat, "lon": lon, "address": "1 Loopback Way"})
+            json!({"lat": lat, "lon": lon, "address": "1 Loopback Way", "credits_used": cost})
         }
         _ => return Err(unknown_service(name)),
     };
@@ -393,8 +423,8 @@ fn transcribe(
     Ok(respond(StatusCode::OK, JSON, answer.to_string()))
 }
 
-/// `RateLimit-*` headers as the IETF draft's separate fields, as the platform's rate limiter
-/// sends them on service answers.
+/// `RateLimit-*` headers as the IETF draft's separate fields (draft 6; the platform's names are
+/// not documented, and the client reads every form).
 fn rate_limit_headers(meter: &Meter) -> Vec<(HeaderName, HeaderValue)> {
     vec![
         (

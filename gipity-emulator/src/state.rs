@@ -177,7 +177,7 @@ impl RateWindow {
             limit: self.limit,
             remaining: self.limit - self.used,
             reset_secs,
-            window_secs: self.window.as_secs().max(1),
+            window_secs: self.window.as_secs(),
         };
         if over { Err(meter) } else { Ok(meter) }
     }
@@ -243,7 +243,8 @@ impl Shared {
     }
 
     /// Forgets faults, counters, records, sessions, consents, credit balances and the
-    /// auto decision, and restores the token lifetimes the emulator started with.
+    /// auto decision, and restores the services' rate limit and the token lifetimes the
+    /// emulator started with.
     /// Apps, functions, users and issued tokens stay.
     pub(crate) fn reset(&self) {
         let mut state = self.lock();

@@ -337,6 +337,17 @@ async fn services_share_one_rate_window_set_over_http() {
     let after: u64 = over.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=30).contains(&after), "{after}");
     assert_eq!(over.header("ratelimit-remaining"), Some("0"));
+    // A refused call counts, and says so, too.
+    let set = send(
+        client()
+            .post(&control)
+            .json(&json!({"limit": 5, "windowSeconds": 30})),
+    )
+    .await;
+    assert_eq!(set.status, 200);
+    let refused = send(service(&emulator, &token, "tts", &json!({}))).await;
+    assert_error(&refused, 400, "BAD_REQUEST");
+    assert_eq!(refused.header("ratelimit-remaining"), Some("4"));
 }
 
 #[tokio::test]

@@ -73,6 +73,9 @@ impl<'a> Headers<'a> {
 impl RateLimit {
     /// The rate limit `headers` describe, or `None` when they describe nothing. Values that do
     /// not parse are ignored, never an error: the limit is advice, and the answer stands.
+    ///
+    /// Of several named items (drafts 8 and later), the one with the fewest requests left
+    /// binds; its policy is the one of the same name (else the first).
     pub(crate) fn from_headers(headers: Headers<'_>) -> Option<Self> {
         let mut rate = Self {
             limit: headers.limit.and_then(leading_number),
@@ -83,51 +86,101 @@ impl RateLimit {
                 .map(Duration::from_secs),
             window: None,
         };
+        let mut name = None;
         if let Some(combined) = headers.combined {
-            for (key, value) in first_item_parameters(combined) {
-                let value = value.and_then(leading_number);
-                match key {
-                    "limit" => rate.limit = rate.limit.or(value),
-                    "remaining" | "r" => rate.remaining = rate.remaining.or(value),
-                    "reset" | "t" => rate.reset = rate.reset.or(value.map(Duration::from_secs)),
-                    _ => {}
-                }
+            let binding = if is_dictionary(combined) {
+                // Draft 7: one dictionary, `limit=1, remaining=2, reset=3`.
+                Some(Item::parse(combined, true))
+            } else {
+                items(combined).min_by_key(|item| item.number(&["r"]).unwrap_or(u64::MAX))
+            };
+            if let Some(item) = binding {
+                rate.limit = rate.limit.or(item.number(&["limit"]));
+                rate.remaining = rate.remaining.or(item.number(&["remaining", "r"]));
+                rate.reset = rate
+                    .reset
+                    .or(item.number(&["reset", "t"]).map(Duration::from_secs));
+                name = item.name;
             }
         }
         if let Some(policy) = headers.policy {
-            let item = policy.split(',').next().unwrap_or("");
-            let quota = item.split(';').next().and_then(leading_number);
-            rate.limit = rate.limit.or(quota);
-            for (key, value) in first_item_parameters(policy) {
-                let value = value.and_then(leading_number);
-                match key {
-                    "q" => rate.limit = rate.limit.or(value),
-                    "w" => rate.window = rate.window.or(value.map(Duration::from_secs)),
-                    _ => {}
-                }
+            let mut policies = items(policy);
+            let first = items(policy).next();
+            let item = match name {
+                Some(name) => policies.find(|item| item.name == Some(name)).or(first),
+                None => first,
+            };
+            if let Some(item) = item {
+                // `100;w=60` (drafts 6 and 7) or `"name";q=100;w=60` (8 and later).
+                let quota = item
+                    .name
+                    .is_none()
+                    .then_some(item.head)
+                    .and_then(leading_number);
+                rate.limit = rate.limit.or(quota).or(item.number(&["q"]));
+                rate.window = rate.window.or(item.number(&["w"]).map(Duration::from_secs));
             }
         }
         (rate != Self::default()).then_some(rate)
     }
 }
 
-/// The `key=value` pairs of a header's first item. Draft 7's dictionary (`limit=1, remaining=2,
-/// reset=3`) counts as one item whose members are split on commas too; later drafts' items
-/// (`"name";r=2;t=3`) give their parameters.
-fn first_item_parameters(value: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
-    let dictionary = value.contains("limit=") || value.contains("remaining=");
-    let item = if dictionary {
-        value
-    } else {
-        value.split(',').next().unwrap_or("")
-    };
-    item.split([',', ';']).filter_map(|member| {
-        let (key, value) = match member.split_once('=') {
-            Some((key, value)) => (key.trim(), Some(value.trim())),
-            None => (member.trim(), None),
-        };
-        (!key.is_empty()).then_some((key, value))
-    })
+/// Whether a `RateLimit` value is draft 7's dictionary rather than a list of items.
+fn is_dictionary(value: &str) -> bool {
+    ["limit=", "remaining=", "reset="]
+        .iter()
+        .any(|key| value.contains(key))
+}
+
+/// The comma-separated items of a header value.
+fn items(value: &str) -> impl Iterator<Item = Item<'_>> {
+    value
+        .split(',')
+        .map(|item| Item::parse(item, false))
+        .filter(|item| !item.head.is_empty() || !item.parameters.is_empty())
+}
+
+/// One item: its head (a quoted name, or a bare value), and its `key=value` parameters.
+struct Item<'a> {
+    head: &'a str,
+    /// The head without its quotes, when it is a quoted name.
+    name: Option<&'a str>,
+    parameters: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Item<'a> {
+    /// `text` split at `;` (and at `,` too for draft 7's `dictionary`); a first member without
+    /// `=` is the head.
+    fn parse(text: &'a str, dictionary: bool) -> Self {
+        let mut head = "";
+        let mut parameters = Vec::new();
+        let separator = |c: char| c == ';' || (dictionary && c == ',');
+        for (index, member) in text.split(separator).enumerate() {
+            match member.split_once('=') {
+                Some((key, value)) => parameters.push((key.trim(), value.trim())),
+                None if index == 0 => head = member.trim(),
+                None => {}
+            }
+        }
+        let name = head
+            .strip_prefix('"')
+            .and_then(|head| head.strip_suffix('"'));
+        Self {
+            head,
+            name,
+            parameters,
+        }
+    }
+
+    /// The number of the first of `keys` the item has.
+    fn number(&self, keys: &[&str]) -> Option<u64> {
+        keys.iter().find_map(|key| {
+            self.parameters
+                .iter()
+                .find(|(name, _)| name == key)
+                .and_then(|(_, value)| leading_number(value))
+        })
+    }
 }
 
 /// The whole number a value starts with (`100`, `100;w=60`, `60 `), if it does.
@@ -137,7 +190,7 @@ fn leading_number(value: &str) -> Option<u64> {
         .bytes()
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(value.len());
-    value[..end].parse().ok()
+    value.get(..end)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -188,6 +241,23 @@ mod tests {
             ..Headers::default()
         };
         assert_eq!(rate(headers), full(100, 99, 60, Some(60)));
+    }
+
+    #[test]
+    fn the_item_with_the_fewest_requests_left_binds_with_its_own_policy() {
+        let headers = Headers {
+            combined: Some("\"burst\";r=40;t=10, \"daily\";r=5;t=3600"),
+            policy: Some("\"burst\";q=100;w=60, \"daily\";q=9000;w=86400"),
+            ..Headers::default()
+        };
+        assert_eq!(rate(headers), full(9000, 5, 3600, Some(86_400)));
+        // A policy of another name: the first one's.
+        let headers = Headers {
+            combined: Some("\"x\";r=1;t=2"),
+            policy: Some("\"y\";q=3;w=4"),
+            ..Headers::default()
+        };
+        assert_eq!(rate(headers), full(3, 1, 2, Some(4)));
     }
 
     #[test]

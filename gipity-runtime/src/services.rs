@@ -280,7 +280,8 @@ pub struct Services<'c> {
 }
 
 impl Services<'_> {
-    /// Calls made through this handle time out after `timeout`.
+    /// The media and location calls made through this handle time out after `timeout` (the
+    /// lists, `voices` and the models, keep the client's).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -306,7 +307,9 @@ impl Services<'_> {
     }
 
     /// The voices of the speech service (`GET /services/tts/voices`), of one provider's
-    /// (`elevenlabs`, `openai`, `gemini`) or of the default's.
+    /// (`elevenlabs`, `openai`, `gemini`; `?provider=`) or of the default's. The query and the
+    /// image models' list are in Gipity's agent guide (`GIPITY-SKILLS.md` of `GipityAI/cli`),
+    /// not in the API docs.
     ///
     /// # Errors
     /// As [`Client::service_list`].
@@ -374,7 +377,15 @@ impl Services<'_> {
     /// As [`tts`](Self::tts), with [`TranscribeRequest::check`].
     pub async fn transcribe(&self, request: &TranscribeRequest) -> Result<Transcript> {
         request.check()?;
-        let mut form = multipart::Form::new(&[&request.audio]);
+        let texts = [&request.provider, &request.language]
+            .map(|text| text.as_deref().unwrap_or_default().as_bytes());
+        let mut form = multipart::Form::new(&[
+            &request.audio,
+            request.file_name.as_bytes(),
+            request.media_type.as_bytes(),
+            texts[0],
+            texts[1],
+        ]);
         if let Some(provider) = &request.provider {
             form.text("provider", provider);
         }

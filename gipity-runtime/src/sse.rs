@@ -11,8 +11,16 @@
 pub(crate) struct Event<'a> {
     /// The `event:` field, `message` when there was none.
     pub(crate) name: &'a str,
-    /// The `data:` lines, joined with `\n`.
-    pub(crate) data: &'a str,
+    /// The `data:` lines, joined with `\n`, as sent: UTF-8 as the standard decodes it once
+    /// [`text`](Self::text) is asked for.
+    pub(crate) data: &'a [u8],
+}
+
+impl Event<'_> {
+    /// The data as the standard decodes it: UTF-8, bytes that are not replaced by U+FFFD.
+    pub(crate) fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.data)
+    }
 }
 
 /// Why parsing stopped.
@@ -30,7 +38,7 @@ pub(crate) enum Stop<E> {
 pub(crate) struct Parser {
     /// Bytes of a line not yet ended.
     pending: Vec<u8>,
-    data: String,
+    data: Vec<u8>,
     name: String,
     has_data: bool,
     /// The first line is still to come (it may start with a BOM).
@@ -45,7 +53,7 @@ impl Parser {
     pub(crate) fn new(max_event: usize) -> Self {
         Self {
             pending: Vec::new(),
-            data: String::new(),
+            data: Vec::new(),
             name: String::new(),
             has_data: false,
             first: true,
@@ -85,6 +93,12 @@ impl Parser {
             };
             let line = chunk.get(start..end).unwrap_or_default();
             if self.pending.is_empty() {
+                // The common event, one `data:` line and a blank line both in this chunk, is
+                // dispatched from the chunk itself, without a copy.
+                if let Some(after) = self.single_data_line(chunk, line, end + step, dispatch)? {
+                    start = after;
+                    continue;
+                }
                 self.line(line, dispatch)?;
             } else {
                 let mut whole = std::mem::take(&mut self.pending);
@@ -104,26 +118,59 @@ impl Parser {
         Ok(())
     }
 
+    /// When `line` is the only `data:` line of an event and a blank line starts at `next` in
+    /// `chunk`, dispatches the event and returns where the line after the blank one starts.
+    fn single_data_line<E>(
+        &mut self,
+        chunk: &[u8],
+        line: &[u8],
+        next: usize,
+        dispatch: &mut impl FnMut(Event<'_>) -> Result<(), E>,
+    ) -> Result<Option<usize>, Stop<E>> {
+        if self.has_data || self.first {
+            return Ok(None);
+        }
+        let Some(value) = line.strip_prefix(b"data:") else {
+            return Ok(None);
+        };
+        let after = match chunk.get(next) {
+            Some(b'\n') => next + 1,
+            Some(b'\r') => match chunk.get(next + 1) {
+                Some(b'\n') => next + 2,
+                Some(_) => next + 1,
+                // A CR ending the chunk: an LF starting the next one may belong to it.
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let value = value.strip_prefix(b" ").unwrap_or(value);
+        if value.len() > self.max_event {
+            return Err(Stop::TooLarge(self.max_event));
+        }
+        let name = if self.name.is_empty() {
+            "message"
+        } else {
+            &self.name
+        };
+        let result = dispatch(Event { name, data: value });
+        self.name.clear();
+        result.map_err(Stop::Dispatch)?;
+        Ok(Some(after))
+    }
+
     fn line<E>(
         &mut self,
         line: &[u8],
         dispatch: &mut impl FnMut(Event<'_>) -> Result<(), E>,
     ) -> Result<(), Stop<E>> {
-        // The standard decodes the stream as UTF-8 with replacement characters (the lossy
-        // decoder is far slower than the check, so only a line that fails it meets it).
-        let line = match std::str::from_utf8(line) {
-            Ok(line) => std::borrow::Cow::Borrowed(line),
-            Err(_) => String::from_utf8_lossy(line),
-        };
-        let line: &str = &line;
         let line = if std::mem::take(&mut self.first) {
-            line.strip_prefix('\u{feff}').unwrap_or(line)
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
         } else {
             line
         };
         if line.is_empty() {
             let result = if std::mem::take(&mut self.has_data) {
-                if self.data.ends_with('\n') {
+                if self.data.last() == Some(&b'\n') {
                     self.data.pop();
                 }
                 let name = if self.name.is_empty() {
@@ -142,25 +189,36 @@ impl Parser {
             self.name.clear();
             return result.map_err(Stop::Dispatch);
         }
-        if line.starts_with(':') {
+        if line.first() == Some(&b':') {
             return Ok(());
         }
-        let (field, value) = match line.split_once(':') {
-            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
-            None => (line, ""),
+        // Bytes throughout: a line that is not UTF-8 is decoded (lossily) only where its text
+        // is needed, which is the same text the standard's decoding first would give (a line
+        // end is never part of a UTF-8 sequence).
+        let (field, value) = match memchr::memchr(b':', line) {
+            Some(colon) => {
+                let (field, value) = line.split_at(colon);
+                let value = value.get(1..).unwrap_or_default();
+                (field, value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &b""[..]),
         };
         match field {
-            "data" => {
-                if self.data.len() + value.len() + 1 > self.max_event {
+            b"data" => {
+                // The event's data is what is kept, joined with `\n` (the last one dropped).
+                if self.data.len() + value.len() > self.max_event {
                     return Err(Stop::TooLarge(self.max_event));
                 }
-                self.data.push_str(value);
-                self.data.push('\n');
+                self.data.extend_from_slice(value);
+                self.data.push(b'\n');
                 self.has_data = true;
             }
-            "event" => {
+            b"event" => {
+                if value.len() > self.max_event {
+                    return Err(Stop::TooLarge(self.max_event));
+                }
                 self.name.clear();
-                self.name.push_str(value);
+                self.name.push_str(&String::from_utf8_lossy(value));
             }
             // `id` and `retry` are for reconnecting, which a chat answer never does.
             _ => {}
@@ -192,7 +250,7 @@ mod tests {
             parser.push(chunk, &mut |event: super::Event<'_>| {
                 out.push(Event {
                     name: event.name.to_owned(),
-                    data: event.data.to_owned(),
+                    data: event.text().into_owned(),
                 });
                 Ok::<(), Infallible>(())
             })?;
@@ -250,6 +308,11 @@ mod tests {
     fn limits_and_encoding() {
         let long = format!("data: {}\n\n", "x".repeat(100));
         assert_eq!(parse(&[long.as_bytes()]), Err(Stop::TooLarge(64)));
+        // Exactly the limit is fine; a name over it is not, even inside one chunk.
+        let exact = format!("data: {}\n\n", "x".repeat(64));
+        assert_eq!(parse(&[exact.as_bytes()]).unwrap()[0].data.len(), 64);
+        let name = format!("event: {}\ndata: x\n\n", "n".repeat(65));
+        assert_eq!(parse(&[name.as_bytes()]), Err(Stop::TooLarge(64)));
         // A line that never ends is refused at the limit too.
         assert_eq!(parse(&[&[b'x'; 100]]), Err(Stop::TooLarge(64)));
         assert_eq!(parse(&[&[b'x'; 40], &[b'x'; 40]]), Err(Stop::TooLarge(64)));

@@ -198,11 +198,15 @@ impl Transport {
     }
 }
 
-/// The reply of an answer read in full.
+/// The reply of an answer read in full. A 429 without `Retry-After` whose rate limit says when
+/// the window resets is to be retried then.
 fn reply(incoming: platform_http::Incoming) -> Reply {
+    let reset = incoming.rate_limit.and_then(|rate| rate.reset);
     Reply {
         status: incoming.status,
-        retry_after: incoming.retry_after,
+        retry_after: incoming
+            .retry_after
+            .or_else(|| (incoming.status == 429).then_some(reset).flatten()),
         rate_limit: incoming.rate_limit,
         body: incoming.body,
     }
@@ -227,4 +231,35 @@ fn headers(
         headers.insert(X_REQUEST_ID, id.clone());
     }
     headers
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::platform::http::Incoming;
+    use crate::rate_limit::RateLimit;
+
+    fn incoming(status: u16, retry_after: Option<u64>, reset: Option<u64>) -> Incoming {
+        Incoming {
+            status,
+            retry_after: retry_after.map(Duration::from_secs),
+            rate_limit: reset.map(|reset| RateLimit {
+                reset: Some(Duration::from_secs(reset)),
+                ..RateLimit::default()
+            }),
+            body: bytes::Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn a_429_without_retry_after_waits_for_the_rate_limit_reset() {
+        let after = |status, retry_after, reset| {
+            super::reply(incoming(status, retry_after, reset)).retry_after
+        };
+        assert_eq!(after(429, None, Some(7)), Some(Duration::from_secs(7)));
+        assert_eq!(after(429, Some(2), Some(7)), Some(Duration::from_secs(2)));
+        assert_eq!(after(429, None, None), None);
+        assert_eq!(after(200, None, Some(7)), None);
+    }
 }

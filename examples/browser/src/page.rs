@@ -114,8 +114,16 @@ async fn ask() {
         set_text("chat-status", "Type a question first.");
         return;
     }
+    // One answer at a time: a second click would mix two streams in `#answer`.
+    set_disabled("ask", true);
     set_text("answer", "");
     set_text("chat-status", "Asking\u{2026}");
+    stream_answer(prompt).await;
+    set_disabled("ask", false);
+}
+
+/// Streams the answer to `prompt` into `#answer`.
+async fn stream_answer(prompt: String) {
     let stream = match Client::current() {
         Ok(client) => {
             client
@@ -265,6 +273,14 @@ fn set_text(id: &str, text: &str) {
 fn set_hidden(id: &str, hidden: bool) {
     if let Some(element) = element(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
         element.set_hidden(hidden);
+    }
+}
+
+/// Disables or enables button `id` (nothing happens if it is missing).
+fn set_disabled(id: &str, disabled: bool) {
+    if let Some(button) = element(id).and_then(|e| e.dyn_into::<web_sys::HtmlButtonElement>().ok())
+    {
+        button.set_disabled(disabled);
     }
 }
 

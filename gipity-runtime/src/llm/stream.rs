@@ -126,6 +126,15 @@ impl ChatStream {
     }
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatEvent>>> {
+        // The common case first, in place: an event parsed already, not the last.
+        if let State::Idle(reader) = &mut self.state
+            && let Some(item) = reader.events.ready.pop_front()
+        {
+            if matches!(item, Err(_) | Ok(ChatEvent::Done { .. })) {
+                self.state = State::Over;
+            }
+            return Poll::Ready(Some(item));
+        }
         loop {
             match std::mem::replace(&mut self.state, State::Over) {
                 State::Over => return Poll::Ready(None),
@@ -213,7 +222,7 @@ fn stream_error(detail: impl Into<String>) -> Error {
 #[derive(Deserialize)]
 struct Chunk {
     #[serde(default)]
-    choices: Vec<ChunkChoice>,
+    choices: Choices,
     #[serde(default)]
     usage: Option<Usage>,
     #[serde(default)]
@@ -221,6 +230,53 @@ struct Chunk {
     /// An error in place of a chunk.
     #[serde(default)]
     error: Option<serde::de::IgnoredAny>,
+}
+
+/// A chunk's choices: nearly always one, kept without a `Vec` (an allocation an event).
+#[derive(Default)]
+struct Choices {
+    first: Option<ChunkChoice>,
+    rest: Vec<ChunkChoice>,
+}
+
+impl<'de> Deserialize<'de> for Choices {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Choices;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of choices")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Choices, A::Error> {
+                let first = seq.next_element()?;
+                let mut rest = Vec::new();
+                if first.is_some() {
+                    while let Some(choice) = seq.next_element()? {
+                        rest.push(choice);
+                    }
+                }
+                Ok(Choices { first, rest })
+            }
+        }
+
+        deserializer.deserialize_seq(Visitor)
+    }
+}
+
+impl IntoIterator for Choices {
+    type Item = ChunkChoice;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<ChunkChoice>, std::vec::IntoIter<ChunkChoice>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
 }
 
 #[derive(Deserialize)]
@@ -290,14 +346,14 @@ impl Events {
         if event.name == "error" {
             return Err(stream_error(format!(
                 "the server sent an error event: {}",
-                redact::excerpt(event.data.as_bytes())
+                redact::excerpt(event.data)
             )));
         }
         if event.name != "message" {
             // Named events are for listeners of that name; a chat answer has none.
             return Ok(());
         }
-        if event.data == "[DONE]" {
+        if event.data == b"[DONE]" {
             self.done = true;
             self.ready.push_back(Ok(ChatEvent::Done {
                 finish_reason: self.finish.take(),
@@ -306,16 +362,23 @@ impl Events {
             }));
             return Ok(());
         }
-        let chunk: Chunk = serde_json::from_str(event.data).map_err(|_| {
-            stream_error(format!(
-                "an event is not a chunk of the answer: {}",
-                redact::excerpt(event.data.as_bytes())
-            ))
-        })?;
+        // serde_json checks the strings' UTF-8 as it reads them; data that is not UTF-8 is
+        // read again as the standard decodes it, bad bytes replaced.
+        let chunk = serde_json::from_slice::<Chunk>(event.data)
+            .or_else(|error| match std::str::from_utf8(event.data) {
+                Ok(_) => Err(error),
+                Err(_) => serde_json::from_str(&event.text()),
+            })
+            .map_err(|_| {
+                stream_error(format!(
+                    "an event is not a chunk of the answer: {}",
+                    redact::excerpt(event.data)
+                ))
+            })?;
         if chunk.error.is_some() {
             return Err(stream_error(format!(
                 "the server sent an error: {}",
-                redact::excerpt(event.data.as_bytes())
+                redact::excerpt(event.data)
             )));
         }
         if chunk.usage.is_some() {
@@ -335,5 +398,65 @@ impl Events {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::{ChatEvent, Events, Parser, Stop};
+
+    /// The items `stream` gives, fed as one chunk.
+    fn read(stream: &[u8]) -> (Vec<Result<ChatEvent, String>>, Result<(), String>) {
+        let mut events = Events::default();
+        let mut parser = Parser::new(1024);
+        let result = parser
+            .push(stream, &mut |event| events.event(event))
+            .map_err(|stop| match stop {
+                Stop::TooLarge(limit) => format!("too large: {limit}"),
+                Stop::Dispatch(error) => error.to_string(),
+            });
+        let items = events
+            .ready
+            .into_iter()
+            .map(|item| item.map_err(|error| error.to_string()))
+            .collect();
+        (items, result)
+    }
+
+    #[test]
+    fn nothing_after_done_counts() {
+        let (items, result) = read(
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n\
+              data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"credits_used\":2}\n\n\
+              data: [DONE]\n\n\
+              event: error\ndata: boom\n\ndata: {not json\n\ndata: [DONE]\n\n",
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            items,
+            [
+                Ok(ChatEvent::Delta { text: "hi".into() }),
+                Ok(ChatEvent::Done {
+                    finish_reason: Some("stop".into()),
+                    usage: None,
+                    credits_used: Some(2),
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_error_event_or_chunk_ends_the_stream_after_what_came_before() {
+        let (items, result) = read(
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\nevent: error\ndata: x\n\n",
+        );
+        assert_eq!(items, [Ok(ChatEvent::Delta { text: "a".into() })]);
+        assert!(result.unwrap_err().contains("error event"));
+        let (_, result) = read(b"data: {\"error\": {\"message\": \"no\"}}\n\n");
+        assert!(result.unwrap_err().contains("sent an error"));
+        let (_, result) = read(b"data: {\"choices\": 5}\n\n");
+        assert!(result.unwrap_err().contains("not a chunk"));
     }
 }

@@ -305,7 +305,8 @@ impl MusicRequest {
             f64::MIN_POSITIVE..=f64::MAX,
             "music's duration is a positive number of seconds",
         )?;
-        if self.instrumental == Some(true) && self.lyrics.is_some() {
+        if self.instrumental == Some(true) && self.lyrics.as_deref().is_some_and(|l| !l.is_empty())
+        {
             return Err(invalid("lyrics conflict with instrumental music"));
         }
         Ok(())
@@ -464,7 +465,8 @@ impl TranscribeRequest {
 pub struct MediaFile {
     /// Where the file is (`https://media.gipity.ai/...`).
     pub url: String,
-    /// Its length in seconds, when the server says (sound and music).
+    /// Its length in seconds, when the server says (sound and music answer it, as Gipity's
+    /// agent guide shows them: `GIPITY-SKILLS.md` of `GipityAI/cli`).
     #[serde(default)]
     pub duration_seconds: Option<f64>,
     /// The model that made it, when the server says.
@@ -486,7 +488,7 @@ pub struct Transcript {
     pub text: String,
     /// The words with their timing (and speaker, when diarized), as the provider gives them:
     /// their fields are not documented.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub words: Vec<serde_json::Value>,
     /// The spoken language, when the server says.
     #[serde(default)]
@@ -500,6 +502,13 @@ pub struct Transcript {
     /// The rate limit the answer reports, when it does.
     #[serde(skip)]
     pub rate_limit: Option<RateLimit>,
+}
+
+/// A list that may be sent as `null`: empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<serde_json::Value>, D::Error> {
+    Ok(Option::<Vec<serde_json::Value>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// A place, as the location services answer it. Its fields are not documented, so they are
@@ -670,7 +679,28 @@ mod tests {
 
     #[test]
     fn the_audio_is_not_in_debug() {
-        let debug = format!("{:?}", TranscribeRequest::new(vec![7; 3], "audio/wav"));
-        assert!(debug.contains("audio_bytes: 3"), "{debug}");
+        let debug = format!(
+            "{:?}",
+            TranscribeRequest::new(&b"SPOKEN SECRET"[..], "audio/wav")
+        );
+        assert!(debug.contains("audio_bytes: 13"), "{debug}");
+        assert!(
+            !debug.contains("SPOKEN") && !debug.contains("83, 80"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn empty_lyrics_are_no_lyrics_and_null_words_are_none() {
+        assert!(
+            MusicRequest::new("x")
+                .instrumental(true)
+                .lyrics("")
+                .check()
+                .is_ok()
+        );
+        let transcript: Transcript =
+            serde_json::from_value(serde_json::json!({"text": "hi", "words": null})).unwrap();
+        assert!(transcript.words.is_empty());
     }
 }
