@@ -120,6 +120,19 @@ const fn is_name_byte(c: u32) -> bool {
         || c == b'-' as u32
 }
 
+/// The app services GIPITY-API.md documents, as named in `/api/<GUID>/services/<name>` and in
+/// a `gipity.yaml` services phase.
+pub const SERVICES: [&str; 8] = [
+    "llm",
+    "tts",
+    "image",
+    "sound",
+    "music",
+    "transcribe",
+    "video",
+    "location",
+];
+
 /// The methods of `gipity_runtime::Client` (every inherent method with a receiver). A
 /// `#[functions]` trait method of one of these names would be shadowed by it: `client.me()`
 /// calls `Client::me`, never the trait's method, so the macro refuses such names. The runtime's
