@@ -35,12 +35,12 @@ struct Receipt {
     items: usize,
 }
 
-/// The shop's functions. Every method is a `user` function unless it says otherwise; keys
-/// are sent in `camelCase`.
-#[gipity_runtime::functions(auth = "user", rename_all = "camelCase")]
+/// The shop's functions; keys are sent in `camelCase`. Their auth levels are written once,
+/// in `examples/gipity.yaml`: `get-items` is public, the others need a signed-in user.
+#[gipity_runtime::functions(rename_all = "camelCase")]
 trait Shop {
     /// The items of one category, cheapest first.
-    #[gipity(name = "get-items", auth = "public")]
+    #[gipity(name = "get-items")]
     async fn get_items(&self, category: &str, max_price_cents: Option<u64>) -> Result<Vec<Item>>;
 
     /// Adds an item to the signed-in player's cart; returns the cart size.

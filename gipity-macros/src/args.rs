@@ -86,6 +86,7 @@ const TIMEOUT: &str = "timeout";
 const SOFT_ERRORS: &str = "soft_errors";
 const RESEND_AFTER_AUTH: &str = "resend_after_auth";
 const CRATE: &str = "crate";
+const MANIFEST: &str = "manifest";
 
 impl Site {
     fn keys(self) -> &'static [&'static str] {
@@ -99,6 +100,7 @@ impl Site {
                 SOFT_ERRORS,
                 RESEND_AFTER_AUTH,
                 CRATE,
+                MANIFEST,
             ],
             Self::Functions => &[
                 AUTH,
@@ -108,6 +110,7 @@ impl Site {
                 SOFT_ERRORS,
                 RESEND_AFTER_AUTH,
                 CRATE,
+                MANIFEST,
             ],
             Self::Method => &[
                 NAME,
@@ -201,6 +204,8 @@ pub(crate) struct Options {
     /// The remote name, validated with the function's own name in `check`.
     pub(crate) name: Option<LitStr>,
     pub(crate) auth: Option<Auth>,
+    /// Where `auth` is written (the trait's literal when a method inherits it).
+    pub(crate) auth_span: Option<Span>,
     pub(crate) permissions: Option<Permissions>,
     /// The rule, and the literal that is forwarded to serde.
     pub(crate) rename_all: Option<(RenameRule, LitStr)>,
@@ -209,6 +214,8 @@ pub(crate) struct Options {
     /// `false`: a call that meets a login or consent the handler completes is not re-sent.
     pub(crate) resend_after_auth: Option<bool>,
     pub(crate) krate: Option<syn::Path>,
+    /// `manifest = "path/to/gipity.yaml"`, relative to `CARGO_MANIFEST_DIR`.
+    pub(crate) manifest: Option<LitStr>,
 }
 
 impl Options {
@@ -226,11 +233,13 @@ impl Options {
                 );
                 continue;
             }
-            if site == Site::Method && key == CRATE {
+            if site == Site::Method && (key == CRATE || key == MANIFEST) {
                 cx.error_spanned_by(
                     &arg.key,
-                    "`crate` applies to the whole trait: set it in \
-                     `#[gipity_runtime::functions(crate = \"..\")]`",
+                    format!(
+                        "`{key}` applies to the whole trait: set it in \
+                         `#[gipity_runtime::functions({key} = \"..\")]`"
+                    ),
                 );
                 continue;
             }
@@ -254,6 +263,7 @@ impl Options {
             NAME => self.name = string_value(cx, arg, "\"get-items\""),
             AUTH => {
                 self.auth = string_value(cx, arg, "\"user\"").and_then(|lit| {
+                    self.auth_span = Some(lit.span());
                     let auth = Auth::from_name(&lit.value());
                     if auth.is_none() {
                         cx.error_spanned_by(
@@ -295,6 +305,19 @@ impl Options {
                 });
             }
             SOFT_ERRORS => self.soft_errors = bool_value(cx, arg),
+            MANIFEST => {
+                self.manifest = string_value(cx, arg, "\"../gipity.yaml\"").filter(|lit| {
+                    let empty = lit.value().is_empty();
+                    if empty {
+                        cx.error_spanned_by(
+                            lit,
+                            "`manifest` needs a path: `manifest = \"../gipity.yaml\"`, \
+                             relative to the crate's directory",
+                        );
+                    }
+                    !empty
+                });
+            }
             RESEND_AFTER_AUTH => self.resend_after_auth = bool_value(cx, arg),
             CRATE => {
                 self.krate =
@@ -324,12 +347,18 @@ impl Options {
         Self {
             name: self.name.or_else(|| defaults.name.clone()),
             auth: self.auth.or(defaults.auth),
+            auth_span: if self.auth.is_some() {
+                self.auth_span
+            } else {
+                defaults.auth_span
+            },
             permissions: self.permissions.or_else(|| defaults.permissions.clone()),
             rename_all: self.rename_all.or_else(|| defaults.rename_all.clone()),
             timeout: self.timeout.or_else(|| defaults.timeout.clone()),
             soft_errors: self.soft_errors.or(defaults.soft_errors),
             resend_after_auth: self.resend_after_auth.or(defaults.resend_after_auth),
             krate: self.krate.or_else(|| defaults.krate.clone()),
+            manifest: self.manifest.or_else(|| defaults.manifest.clone()),
         }
     }
 
@@ -468,7 +497,7 @@ pub(crate) fn unknown_message(what: &str, found: &str, expected: &[&str]) -> Str
 }
 
 /// The closest of `candidates` to `found`, if it is a plausible typo of it.
-fn did_you_mean<'a>(found: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(found: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let found = found.to_ascii_lowercase();
     candidates
         .iter()
@@ -611,14 +640,16 @@ mod tests {
             errors(quote!(nmae = "x"), Site::Function),
             [
                 "unknown argument `nmae`; did you mean `name`? expected one of `name`, `auth`, \
-              `permissions`, `rename_all`, `timeout`, `soft_errors`, `resend_after_auth`, `crate`"
+              `permissions`, `rename_all`, `timeout`, `soft_errors`, `resend_after_auth`, `crate`, \
+              `manifest`"
             ]
         );
         assert_eq!(
             errors(quote!(timout = "1s"), Site::Functions),
             [
                 "unknown argument `timout`; did you mean `timeout`? expected one of `auth`, \
-              `permissions`, `rename_all`, `timeout`, `soft_errors`, `resend_after_auth`, `crate`"
+              `permissions`, `rename_all`, `timeout`, `soft_errors`, `resend_after_auth`, `crate`, \
+              `manifest`"
             ]
         );
         assert_eq!(

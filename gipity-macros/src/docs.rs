@@ -100,7 +100,10 @@ fn options(function: &Function, links: &Links) -> Vec<String> {
                     format!("only members of the project may call it; {fails_closed}")
                 }
             };
-            format!("Auth `{}`: {meaning}.", auth.name())
+            match &function.auth_source {
+                Some(source) => format!("Auth `{}` ({source}): {meaning}.", auth.name()),
+                None => format!("Auth `{}`: {meaning}.", auth.name()),
+            }
         }
     };
     let mut paragraphs = vec![auth];

@@ -11,6 +11,7 @@ use crate::check;
 use crate::ctxt::Ctxt;
 use crate::docs;
 use crate::fallback;
+use crate::manifest;
 use crate::model::{ARGS_LIFETIME, ApiTrait, Function, Key, Param, Stub};
 use crate::parse::{ApiTraitItem, StubFn};
 
@@ -23,10 +24,22 @@ pub(crate) fn run_function(args: TokenStream, item: TokenStream) -> TokenStream 
         Ok(stub) => stub,
         Err(error) => return fallback::unparsed(&with_args_errors(cx, error), item, &krate),
     };
-    let model = Stub::from_syn(&cx, options, stub.clone());
+    let manifest = options.manifest.clone();
+    let mut model = Stub::from_syn(&cx, options, stub.clone());
     check::function(&cx, &model.function);
+    let tracking = match manifest::load(&cx, manifest.as_ref()) {
+        Some(mut loaded) => {
+            loaded.check(&cx, &mut model.function);
+            loaded.tracking()
+        }
+        None => manifest::tracking_without_manifest(),
+    };
     match cx.check() {
-        Ok(()) => expand_free(&model),
+        Ok(()) => {
+            let mut tokens = expand_free(&model);
+            tokens.extend(tracking);
+            tokens
+        }
         Err(errors) => fallback::function(&errors, stub, &krate),
     }
 }
@@ -40,10 +53,23 @@ pub(crate) fn run_functions(args: TokenStream, item: TokenStream) -> TokenStream
         Ok(parsed) => parsed.item,
         Err(error) => return fallback::unparsed(&with_args_errors(cx, error), item, &krate),
     };
-    let api = ApiTrait::from_syn(&cx, &options, item.clone());
+    let mut api = ApiTrait::from_syn(&cx, &options, item.clone());
     check::api_trait(&cx, &api);
+    let tracking = match manifest::load(&cx, options.manifest.as_ref()) {
+        Some(mut loaded) => {
+            for method in &mut api.methods {
+                loaded.check(&cx, method);
+            }
+            loaded.tracking()
+        }
+        None => manifest::tracking_without_manifest(),
+    };
     match cx.check() {
-        Ok(()) => expand_trait(&api),
+        Ok(()) => {
+            let mut tokens = expand_trait(&api);
+            tokens.extend(tracking);
+            tokens
+        }
         Err(errors) => fallback::api_trait(&errors, item, &krate),
     }
 }

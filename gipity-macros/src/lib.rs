@@ -11,6 +11,7 @@ mod docs;
 mod duration;
 mod expand;
 mod fallback;
+mod manifest;
 mod model;
 mod parse;
 
@@ -73,12 +74,31 @@ use proc_macro::TokenStream;
 /// | argument | meaning |
 /// |---|---|
 /// | `name = "get-items"` | The remote name: the file name of `functions/get-items.js`. Default: the fn's name as written. Checked at compile time: 1 to 128 ASCII letters, digits, `_`, `.` or `-`, starting with a letter or digit, without `..`. |
-/// | `auth = "public"` / `"user"` / `"member"` | The function's auth level in `gipity.yaml`. `public`: anyone; the client attaches its credential when it has one. `user`: a signed-in user; without a credential the call fails closed (`Error::CredentialUnavailable`, `Error::LoginRequired`) and nothing is sent. `member`: members of the project; fails closed like `user`. Default: not declared: the client attaches its credential and fails closed if it cannot obtain it. |
+/// | `auth = "public"` / `"user"` / `"member"` | The function's auth level in `gipity.yaml`. `public`: anyone; the client attaches its credential when it has one. `user`: a signed-in user; without a credential the call fails closed (`Error::CredentialUnavailable`, `Error::LoginRequired`) and nothing is sent. `member`: members of the project; fails closed like `user`. Default: the level the manifest declares (see below); without a manifest, not declared: the client attaches its credential and fails closed if it cannot obtain it. |
 /// | `permissions = 5` or `permissions = "identity \| ai"` | The permissions the function needs, used to build the login URL: `identity` (1, the default), `ai` (4), `account` (128). |
 /// | `rename_all = "camelCase"` | Renames every key, as serde does: `lowercase`, `UPPERCASE`, `PascalCase`, `camelCase`, `snake_case`, `SCREAMING_SNAKE_CASE`, `kebab-case`, `SCREAMING-KEBAB-CASE`. |
 /// | `timeout = "10s"` | This function's timeout instead of the client's: a whole number of `ms`, `s`, `m` or `h`, above zero and under a day. |
 /// | `soft_errors` or `soft_errors = true` | Treat a soft failure, `{"data": {"error": ".."}}`, as `Error::Function` instead of a success. |
 /// | `crate = "path"` | The path of `gipity_runtime` (default `::gipity_runtime`), for a renamed or re-exported runtime. |
+/// | `manifest = "../gipity.yaml"` | The app's manifest to check the stub against, relative to the crate's directory (`CARGO_MANIFEST_DIR`); a missing file is an error. Default: found as described below. |
+///
+/// # Checked against `gipity.yaml`
+///
+/// The stub is checked against the app's deploy manifest when there is one: the file named by
+/// `manifest = ".."`, else by the `GIPITY_MANIFEST` environment variable (a path relative to
+/// the crate's directory, or `off` to turn the check off), else the nearest `gipity.yaml` in
+/// the crate's directory or one above it. Without any, nothing is checked.
+///
+/// - The remote name must be a function of a `functions` phase's `function_definitions`, or a
+///   file the platform deploys as a `public` function (`functions/<name>.js` or
+///   `functions/<name>/index.js` in the phase's `source`). Otherwise it is an error on the
+///   name, with a suggestion; a name that is a records table, a job or a realtime room says so.
+/// - A function with `hooks:` is called by the platform only: binding it is an error.
+/// - `auth` must agree with the manifest (an entry without `auth` is `public`). Without
+///   `auth`, the stub takes the manifest's level, and its docs say where it came from.
+///
+/// The generated code makes the manifest a dependency of the crate, so editing it re-runs the
+/// check; so does changing `GIPITY_MANIFEST`.
 ///
 /// # Parameters
 ///
@@ -138,7 +158,8 @@ pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// The trait's arguments are the defaults of every method: `auth`, `permissions`,
-/// `rename_all`, `timeout`, `soft_errors` and `crate`, as for [`macro@function`]. A
+/// `rename_all`, `timeout`, `soft_errors` and `crate`, as for [`macro@function`]; `manifest`
+/// names the `gipity.yaml` every method is checked against (see [`macro@function`]). A
 /// `#[gipity(..)]` attribute on a method overrides them for that method and may give its
 /// remote `name` (default: the method's name). Parameters and return types follow the rules of
 /// [`macro@function`].

@@ -38,6 +38,9 @@ pub(crate) struct Function {
     pub(crate) data: Type,
     /// Whether some parameter borrows, so the arguments struct needs [`ARGS_LIFETIME`].
     pub(crate) borrows: bool,
+    /// Where the auth level comes from when the manifest settled it: "declared in
+    /// `gipity.yaml`, line 12".
+    pub(crate) auth_source: Option<String>,
 }
 
 /// A free stub: called through the ambient client, or explicitly through its public
@@ -196,6 +199,7 @@ impl Function {
             output,
             data,
             borrows,
+            auth_source: None,
         }
     }
 }

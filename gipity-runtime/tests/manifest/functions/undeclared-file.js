@@ -1,0 +1,4 @@
+// Deployed as a public function without a declaration in app.yaml.
+export default async function undeclaredFile() {
+    return { ok: true };
+}
