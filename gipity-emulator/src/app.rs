@@ -34,6 +34,10 @@ impl App {
     /// Registers (or replaces) function `name`, requiring the IDENTITY permission
     /// from session users.
     ///
+    /// When the emulator was started with a [manifest](crate::EmulatorBuilder::manifest) that
+    /// declares `name`, the manifest's auth level is used instead of `auth` (`public` when its
+    /// entry gives none), as on the platform.
+    ///
     /// `f` runs for each authorised call; `Ok(value)` answers `{"data": value}`,
     /// `Err` answers `500 FUNCTION_ERROR`. A panic in `f` also answers
     /// `500 FUNCTION_ERROR`.
@@ -96,6 +100,16 @@ impl App {
     }
 
     fn register(&self, name: &str, auth: Auth, permissions: u32, handler: Handler) -> &Self {
+        // The manifest is what the platform deploys: its auth level wins.
+        let auth = match self
+            .shared
+            .manifest
+            .as_deref()
+            .and_then(|m| m.function(name))
+        {
+            Some(declared) => Auth::from_manifest(declared.effective_auth()),
+            None => auth,
+        };
         let def = FunctionDef {
             auth,
             permissions,
@@ -150,8 +164,9 @@ impl App {
             .auth_mode = mode;
     }
 
-    /// Who pays for the app's use of `service` (`llm`, `tts`, ...): [`Billing::UserPays`] by
-    /// default, like the platform.
+    /// Who pays for the app's use of `service` (`llm`, `tts`, ...): as the
+    /// [manifest](crate::EmulatorBuilder::manifest) declares, else [`Billing::UserPays`], like
+    /// the platform. Set here, it wins over the manifest.
     pub fn set_billing(&self, service: &str, billing: Billing) -> &Self {
         self.shared
             .lock()

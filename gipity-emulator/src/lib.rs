@@ -179,6 +179,7 @@ pub struct EmulatorBuilder {
     demo: bool,
     serve_dir: Option<PathBuf>,
     test_controls: bool,
+    manifest: Option<PathBuf>,
 }
 
 impl Default for EmulatorBuilder {
@@ -191,6 +192,7 @@ impl Default for EmulatorBuilder {
             demo: false,
             serve_dir: None,
             test_controls: false,
+            manifest: None,
         }
     }
 }
@@ -255,18 +257,43 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Reads the app's `gipity.yaml` at `path` when starting: the functions it declares get
+    /// the auth levels it gives (`public` for an entry without `auth`) whatever
+    /// [`App::function`] registers them with, and its `services` phase sets who pays for each
+    /// service (an app's [`App::set_billing`] still wins).
+    #[must_use]
+    pub fn manifest(mut self, path: impl Into<PathBuf>) -> Self {
+        self.manifest = Some(path.into());
+        self
+    }
+
     /// Binds and starts serving on the current Tokio runtime.
     ///
     /// # Errors
     ///
-    /// When there is no Tokio runtime, or the address cannot be bound.
+    /// When there is no Tokio runtime, the [manifest](Self::manifest) cannot be read
+    /// ([`io::ErrorKind::InvalidData`] for one that is not valid, naming its line and column),
+    /// or the address cannot be bound.
     pub async fn start(self) -> io::Result<Emulator> {
+        let manifest = match &self.manifest {
+            Some(path) => Some(Arc::new(
+                gipity_manifest::Manifest::from_path(path).map_err(|e| match e {
+                    gipity_manifest::Error::Read { source, .. } => io::Error::new(
+                        source.kind(),
+                        format!("cannot read the manifest {}: {source}", path.display()),
+                    ),
+                    other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+                })?,
+            )),
+            None => None,
+        };
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| io::Error::other(format!("the emulator needs a Tokio runtime: {e}")))?;
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(Config {
             base_url: base_url(addr),
+            manifest,
             serve_dir: self.serve_dir,
             test_controls: self.test_controls,
             token_ttl: self.token_ttl,

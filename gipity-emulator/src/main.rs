@@ -19,6 +19,8 @@ Options:
   --token-ttl SECS   lifetime of app tokens in seconds (default 3600)
   --serve DIR        also serve static files from DIR at every path outside
                      /api and /__emulator (a directory serves its index.html)
+  --manifest PATH    read the app's gipity.yaml: the functions it declares get
+                     its auth levels, its services phase sets who pays
   --test-controls    answer the test controls under /__emulator/ (JSON, CORS
                      like the API): POST reset, expire-tokens,
                      expire-player-tokens, token-ttl {\"seconds\"},
@@ -34,6 +36,7 @@ struct Options {
     host: IpAddr,
     token_ttl: Option<Duration>,
     serve: Option<PathBuf>,
+    manifest: Option<PathBuf>,
     test_controls: bool,
 }
 
@@ -50,6 +53,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         host: IpAddr::from([127, 0, 0, 1]),
         token_ttl: None,
         serve: None,
+        manifest: None,
         test_controls: false,
     };
     let mut args = args.into_iter();
@@ -72,7 +76,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         }
         if !matches!(
             flag.as_str(),
-            "--port" | "--host" | "--token-ttl" | "--serve"
+            "--port" | "--host" | "--token-ttl" | "--serve" | "--manifest"
         ) {
             return Err(format!("unknown argument `{arg}`"));
         }
@@ -96,6 +100,13 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                     .parse()
                     .map_err(|_| format!("`--token-ttl {value}`: expected whole seconds"))?;
                 options.token_ttl = Some(Duration::from_secs(secs));
+            }
+            "--manifest" => {
+                let path = PathBuf::from(&value);
+                if !path.is_file() {
+                    return Err(format!("`--manifest {value}`: not a file"));
+                }
+                options.manifest = Some(path);
             }
             _ => {
                 let dir = PathBuf::from(&value);
@@ -133,6 +144,14 @@ async fn main() -> ExitCode {
     if let Some(dir) = options.serve {
         builder = builder.serve_dir(dir);
     }
+    if let Some(path) = &options.manifest {
+        // Read here too, so that a bad manifest is not reported as a failure to listen.
+        if let Err(e) = gipity_manifest::Manifest::from_path(path) {
+            eprintln!("error: the manifest: {e}");
+            return ExitCode::FAILURE;
+        }
+        builder = builder.manifest(path);
+    }
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
         Err(e) => {
@@ -145,6 +164,9 @@ async fn main() -> ExitCode {
     };
     println!("gipity-emulator listening on {}", emulator.base_url());
     println!("demo app: {DEMO_APP}");
+    if let Some(path) = &options.manifest {
+        println!("manifest: {}", path.display());
+    }
     if options.test_controls {
         println!("test controls: {}/__emulator/", emulator.base_url());
     }

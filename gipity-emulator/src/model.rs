@@ -54,6 +54,25 @@ pub enum Billing {
     UserPays,
 }
 
+impl Auth {
+    pub(crate) fn from_manifest(auth: gipity_manifest::Auth) -> Self {
+        match auth {
+            gipity_manifest::Auth::Public => Self::Public,
+            gipity_manifest::Auth::User => Self::User,
+            gipity_manifest::Auth::Member => Self::Member,
+        }
+    }
+}
+
+impl Billing {
+    pub(crate) fn from_manifest(billing: gipity_manifest::Billing) -> Self {
+        match billing {
+            gipity_manifest::Billing::OwnerPays => Self::OwnerPays,
+            gipity_manifest::Billing::UserPays => Self::UserPays,
+        }
+    }
+}
+
 /// Which sign-in methods a project allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AuthMode {

@@ -11,6 +11,7 @@ use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
+use gipity_shared::SERVICES;
 use serde_json::{Value, json};
 
 use crate::callers::{self, Resolved};
@@ -38,18 +39,6 @@ const MAX_MESSAGES: usize = 20;
 const MAX_PROMPT_CHARS: usize = 32_000;
 const MAX_IMAGE_BYTES: usize = 5_000_000;
 const MAX_TOKENS: u64 = 4096;
-
-/// The services the emulator knows, and their GET lists.
-const SERVICES: [&str; 8] = [
-    "llm",
-    "tts",
-    "image",
-    "sound",
-    "music",
-    "transcribe",
-    "video",
-    "location",
-];
 
 /// Routes `rest` (the segments after `services/`).
 pub(crate) async fn route(
@@ -178,10 +167,16 @@ fn pay(shared: &Shared, app: &str, service: &str, parts: &Parts) -> Result<Payer
             "a service call needs an app token in X-App-Token",
         ));
     }
+    // Set on the app, else declared in the manifest, else the platform's default.
     let billing = state
         .apps
         .get(app)
-        .map_or(Billing::UserPays, |entry| entry.billing(service));
+        .and_then(|entry| entry.billing.get(service).copied())
+        .or_else(|| {
+            let declared = shared.manifest.as_deref()?.billing(service)?;
+            Some(Billing::from_manifest(declared))
+        })
+        .unwrap_or_default();
     if billing == Billing::OwnerPays {
         return Ok(Payer::Owner(app.to_owned()));
     }

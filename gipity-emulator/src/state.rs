@@ -49,13 +49,6 @@ pub(crate) struct AppEntry {
     pub(crate) llm_stream: Option<(usize, Duration)>,
 }
 
-impl AppEntry {
-    /// Who pays for `service`.
-    pub(crate) fn billing(&self, service: &str) -> Billing {
-        self.billing.get(service).copied().unwrap_or_default()
-    }
-}
-
 /// An app token or a player token.
 pub(crate) struct IssuedToken {
     pub(crate) app: String,
@@ -192,6 +185,9 @@ pub(crate) struct Shared {
     pub(crate) serve_dir: Option<PathBuf>,
     /// Whether the `/__emulator/` routes answer.
     pub(crate) test_controls: bool,
+    /// The app's `gipity.yaml`: the auth levels of the functions it declares and the billing
+    /// of its services.
+    pub(crate) manifest: Option<Arc<gipity_manifest::Manifest>>,
     /// The app token lifetime the emulator started with (restored by a reset).
     token_ttl: Duration,
     /// The player token lifetime the emulator started with (restored by a reset).
@@ -208,6 +204,7 @@ pub(crate) struct Shared {
 /// How [`Shared`] is set up.
 pub(crate) struct Config {
     pub(crate) base_url: String,
+    pub(crate) manifest: Option<Arc<gipity_manifest::Manifest>>,
     pub(crate) serve_dir: Option<PathBuf>,
     pub(crate) test_controls: bool,
     pub(crate) token_ttl: Duration,
@@ -221,6 +218,7 @@ impl Shared {
             base_url: config.base_url,
             serve_dir: config.serve_dir,
             test_controls: config.test_controls,
+            manifest: config.manifest,
             token_ttl: config.token_ttl,
             player_token_ttl: config.player_token_ttl,
             body_bytes_sent: Arc::new(AtomicU64::new(0)),
