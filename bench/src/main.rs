@@ -460,8 +460,13 @@ fn stream_rows(rows: &mut Vec<Row>, streamed: &stream::Report) {
 
 /// Per-round ratios of the gipity crate's rebuild time to `other`'s.
 fn compile_ratios(compile: &compile::Report, other: Flavor) -> Vec<f64> {
+    compile_ratios_of(compile, Flavor::Gipity, other)
+}
+
+/// Per-round ratios of `ours`' rebuild time to `other`'s.
+fn compile_ratios_of(compile: &compile::Report, ours: Flavor, other: Flavor) -> Vec<f64> {
     compile
-        .get(Flavor::Gipity)
+        .get(ours)
         .rebuilds
         .iter()
         .zip(&compile.get(other).rebuilds)
@@ -506,6 +511,13 @@ fn compile_rows(rows: &mut Vec<Row>, compile: &compile::Report) {
         let ratios = compile_ratios(compile, other);
         rows.push(row(key.to_owned(), ratios, Some(target), Some(key)));
     }
+    let key = "compile_manifest_ratio_200";
+    rows.push(row(
+        key.to_owned(),
+        compile_ratios_of(compile, Flavor::Manifest, Flavor::Gipity),
+        Some(Target::AtMost(1.1)),
+        Some(key),
+    ));
 }
 
 /// Min, median, max (the median of an even count is the mean of the middle two).
@@ -581,6 +593,9 @@ fn summary(
         "requests_per_call_warm": report.requests_per_call(),
         "compile_ratio_200": compile_ratio(Flavor::Hand),
         "compile_ratio_vs_leptos_200": compile_ratio(Flavor::Leptos),
+        "compile_manifest_ratio_200": compile.map_or(Value::Null, |compile| {
+            median(&compile_ratios_of(compile, Flavor::Manifest, Flavor::Gipity))
+        }),
         "wasm_bytes_example": example,
         "wasm_bytes_bare_reqwest": bare,
         "stream_cpu_ratio": median(&streamed.ratio),
