@@ -66,8 +66,9 @@ impl App {
     where
         F: Fn(Call) -> Result<Value, FnError> + Send + Sync + 'static,
     {
-        let handler: Handler =
-            Arc::new(move |call| -> HandlerFuture { Box::pin(std::future::ready(f(call))) });
+        let handler: Handler = Arc::new(move |call| -> HandlerFuture {
+            Box::pin(std::future::ready(f(call).map_err(FnError::into_api)))
+        });
         self.register(name, auth, permissions, handler)
     }
 
@@ -95,11 +96,20 @@ impl App {
         F: Fn(Call) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, FnError>> + Send + 'static,
     {
-        let handler: Handler = Arc::new(move |call| -> HandlerFuture { Box::pin(f(call)) });
+        let handler: Handler = Arc::new(move |call| -> HandlerFuture {
+            let future = f(call);
+            Box::pin(async move { future.await.map_err(FnError::into_api) })
+        });
         self.register(name, auth, permissions, handler)
     }
 
-    fn register(&self, name: &str, auth: Auth, permissions: u32, handler: Handler) -> &Self {
+    pub(crate) fn register(
+        &self,
+        name: &str,
+        auth: Auth,
+        permissions: u32,
+        handler: Handler,
+    ) -> &Self {
         // The manifest is what the platform deploys: its auth level wins.
         let auth = match self
             .shared

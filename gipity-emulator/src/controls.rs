@@ -205,15 +205,20 @@ pub(crate) async fn route(
         }
         ["calls"] => {
             allow(method, &[Method::GET])?;
-            let query = query_pairs(parts);
-            let app = required_param(&query, "app")?;
-            let function = required_param(&query, "function")?;
-            let key = (app.to_owned(), function.to_owned());
+            let key = function_key(parts)?;
             let state = shared.lock();
             Ok(data(json!({
                 "calls": state.calls.get(&key).copied().unwrap_or(0),
                 "executions": state.executions.get(&key).copied().unwrap_or(0),
                 "bodies": state.bodies.get(&key).cloned().unwrap_or_default(),
+            })))
+        }
+        ["console"] => {
+            allow(method, &[Method::GET])?;
+            let key = function_key(parts)?;
+            let state = shared.lock();
+            Ok(data(json!({
+                "lines": state.console.get(&key).cloned().unwrap_or_default(),
             })))
         }
         ["requests"] => {
@@ -701,6 +706,14 @@ impl FaultKind {
 }
 
 /// The query's name-value pairs; the first value of a name wins.
+/// `?app=&function=`: which function a control reads.
+fn function_key(parts: &Parts) -> Result<(String, String), ApiError> {
+    let query = query_pairs(parts);
+    let app = required_param(&query, "app")?;
+    let function = required_param(&query, "function")?;
+    Ok((app.to_owned(), function.to_owned()))
+}
+
 fn query_pairs(parts: &Parts) -> HashMap<String, String> {
     let mut map = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {

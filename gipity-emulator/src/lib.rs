@@ -9,7 +9,7 @@
 //! | `POST /api/token` | mints an app token: `{"data":{"token","expiresIn"}}` |
 //! | `GET /api/<app>/auth/status?permissions=N` | `{"authenticated","consented","user","loginUrl"?,"consentUrl"?}` |
 //! | `GET /api/auth/me` | `{"user": User or null}` from the session cookie |
-//! | `POST /api/<app>/fn/<name>` | runs a registered closure: `{"data": <value>}` |
+//! | `POST /api/<app>/fn/<name>` | runs a registered closure, or a [project](EmulatorBuilder::project)'s JavaScript function under Node.js: `{"data": <value>}` |
 //! | `POST /api/<app>/auth/guest` | app-player sign-in: `{"data":{"token","expiresIn","user"}}` |
 //! | `POST /api/<app>/services/llm` | a fake model (the last user message or the prompt, reversed): a `chat.completion`, or with `"stream": true` server-sent events ending `data: [DONE]` |
 //! | `GET /api/<app>/services/llm/models`, `tts/voices`, `music/models`, `image/models` | lists, in `data` |
@@ -60,6 +60,7 @@
 //! | `POST /__emulator/clear-faults` | | [`Emulator::clear_faults`] |
 //! | `GET /__emulator/counters` | | `{"tokenMints","guestSignIns","httpRequests","bodyBytesSent","llmRequests","streamsAborted","creditsCharged"}` |
 //! | `GET /__emulator/calls` | `?app=&function=` | `{"calls","executions","bodies"}` |
+//! | `GET /__emulator/console` | `?app=&function=` | `{"lines": [{"level","message"}]}`: what a project function printed |
 //! | `GET /__emulator/requests` | `?path=<prefix>` | `[{"method","path","hasCookie","hasAppToken","hasAuthorization","hasApiKey","origin"}]` |
 //!
 //! Successful POST controls answer `{"data":{}}`, reads answer `{"data": ...}`,
@@ -105,6 +106,7 @@ mod http;
 mod model;
 mod multipart;
 mod pages;
+mod project;
 mod routes;
 mod services;
 mod state;
@@ -125,9 +127,10 @@ pub use crate::app::App;
 pub use crate::demo::{DEMO_APP, DEMO_USER};
 pub use crate::faults::{Fault, Target, Times};
 pub use crate::model::{
-    AUTO_USER, Auth, AuthMode, AutoDecision, Billing, Call, Caller, Counters, EmulatorError,
-    FnError, RequestRecord, User, permissions,
+    AUTO_USER, Auth, AuthMode, AutoDecision, Billing, Call, Caller, ConsoleLine, Counters,
+    EmulatorError, FORWARDED_HEADERS, FnError, RequestRecord, User, permissions,
 };
+pub use crate::project::{DEFAULT_FUNCTION_TIMEOUT, DEFAULT_PROJECT_APP, LOCAL_FILE};
 
 use gipity_shared::path;
 
@@ -153,11 +156,16 @@ struct Handle {
     shared: Arc<Shared>,
     addr: SocketAddr,
     stop: watch::Sender<bool>,
+    /// The project's app and its scratch directory (the runner script), if serving one.
+    project: Option<(String, PathBuf)>,
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
         self.stop.send_replace(true);
+        if let Some((_, scratch)) = &self.project {
+            let _ = std::fs::remove_dir_all(scratch);
+        }
     }
 }
 
@@ -180,6 +188,9 @@ pub struct EmulatorBuilder {
     serve_dir: Option<PathBuf>,
     test_controls: bool,
     manifest: Option<PathBuf>,
+    project: Option<PathBuf>,
+    project_app: Option<String>,
+    print_console: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -193,6 +204,9 @@ impl Default for EmulatorBuilder {
             serve_dir: None,
             test_controls: false,
             manifest: None,
+            project: None,
+            project_app: None,
+            print_console: false,
         }
     }
 }
@@ -267,14 +281,53 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves a Gipity app's own functions: reads `dir/gipity.yaml` (as
+    /// [`manifest`](Self::manifest) does, unless one is given) and serves every function it
+    /// declares from `dir/functions/<name>.js` or `dir/functions/<name>/index.js`, run under
+    /// Node.js (20 or newer: `node` on the `PATH`, or `GIPITY_NODE`) with the auth level it
+    /// declares; files the manifest does not list are served as `public`, as the platform
+    /// deploys them. Secrets and environment come from `dir/gipity.local.json`
+    /// (`{"secrets": {..}, "env": {..}}`, strings). The app answers as
+    /// [`DEFAULT_PROJECT_APP`] unless [`project_app`](Self::project_app) says otherwise.
+    #[must_use]
+    pub fn project(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.project = Some(dir.into());
+        self
+    }
+
+    /// The app GUID the [project](Self::project) answers for.
+    #[must_use]
+    pub fn project_app(mut self, guid: impl Into<String>) -> Self {
+        self.project_app = Some(guid.into());
+        self
+    }
+
+    /// Prints each line a project function prints to standard output, prefixed with its
+    /// function (off by default; [`Emulator::console`] keeps them either way).
+    #[must_use]
+    pub fn print_console(mut self, print: bool) -> Self {
+        self.print_console = print;
+        self
+    }
+
     /// Binds and starts serving on the current Tokio runtime.
     ///
     /// # Errors
     ///
     /// When there is no Tokio runtime, the [manifest](Self::manifest) cannot be read
     /// ([`io::ErrorKind::InvalidData`] for one that is not valid, naming its line and column),
-    /// or the address cannot be bound.
+    /// the [project](Self::project) cannot be loaded (a declared function without its file,
+    /// no Node.js 20 or newer: the message says what to install), or the address cannot be
+    /// bound.
     pub async fn start(self) -> io::Result<Emulator> {
+        let project = match &self.project {
+            Some(dir) => Some(project::Project::load(dir)?),
+            None => None,
+        };
+        let node_program = match &project {
+            Some(_) => Some(project::node::find().await?),
+            None => None,
+        };
         let manifest = match &self.manifest {
             Some(path) => Some(Arc::new(
                 gipity_manifest::Manifest::from_path(path).map_err(|e| match e {
@@ -285,7 +338,9 @@ impl EmulatorBuilder {
                     other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
                 })?,
             )),
-            None => None,
+            None => project
+                .as_ref()
+                .map(|project| Arc::clone(&project.manifest)),
         };
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| io::Error::other(format!("the emulator needs a Tokio runtime: {e}")))?;
@@ -317,8 +372,35 @@ impl EmulatorBuilder {
                 tracing::warn!(error = %e, "the emulator's server stopped");
             }
         });
+        let served = match (project, node_program) {
+            (Some(project), Some(program)) => {
+                let app = self
+                    .project_app
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_PROJECT_APP.to_owned());
+                let scratch = std::env::temp_dir().join(format!(
+                    "gipity-emulator-{}-{}",
+                    std::process::id(),
+                    addr.port()
+                ));
+                std::fs::create_dir_all(&scratch)?;
+                let node = Arc::new(project::node::Node::new(
+                    program,
+                    &scratch,
+                    project::no_database(),
+                )?);
+                project::install(&shared, &app, Arc::new(project), node, self.print_console);
+                Some((app, scratch))
+            }
+            _ => None,
+        };
         let emulator = Emulator {
-            handle: Arc::new(Handle { shared, addr, stop }),
+            handle: Arc::new(Handle {
+                shared,
+                addr,
+                stop,
+                project: served,
+            }),
         };
         if self.demo {
             let app = emulator.app(DEMO_APP);
@@ -579,6 +661,23 @@ impl Emulator {
         self.shared().lock().calls.get(&key).copied().unwrap_or(0)
     }
 
+    /// What project function `function` of `app` printed, in order, since the start or the
+    /// last [`reset`](Self::reset).
+    pub fn console(&self, app: &str, function: &str) -> Vec<ConsoleLine> {
+        let key = (app.to_owned(), function.to_owned());
+        self.shared()
+            .lock()
+            .console
+            .get(&key)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The app GUID of the [project](EmulatorBuilder::project), if one is served.
+    pub fn project_app(&self) -> Option<&str> {
+        self.handle.project.as_ref().map(|(app, _)| app.as_str())
+    }
+
     /// Times the closure of `function` actually ran.
     pub fn executions(&self, app: &str, function: &str) -> u64 {
         let key = (app.to_owned(), function.to_owned());
@@ -625,7 +724,7 @@ impl Emulator {
     }
 
     /// Returns to a clean slate between tests: disarms every fault, zeroes the
-    /// counters, forgets recorded calls, executions, bodies and requests, ends
+    /// counters, forgets recorded calls, executions, bodies, requests and console lines, ends
     /// every session, withdraws every consent, restores every credit balance (1,000),
     /// the services' rate limit (600 a minute, a fresh window) and the token lifetimes
     /// the emulator started with, and clears the auto decision.

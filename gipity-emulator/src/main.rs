@@ -21,12 +21,18 @@ Options:
                      /api and /__emulator (a directory serves its index.html)
   --manifest PATH    read the app's gipity.yaml: the functions it declares get
                      its auth levels, its services phase sets who pays
+  --project DIR      serve a Gipity app's own functions: DIR/gipity.yaml and
+                     DIR/functions/*.js, run under Node.js 20+ (GIPITY_NODE or
+                     `node`); secrets and env from DIR/gipity.local.json; what
+                     the functions print is shown here
+  --app GUID         the app GUID the project answers for (default p_local)
   --test-controls    answer the test controls under /__emulator/ (JSON, CORS
                      like the API): POST reset, expire-tokens,
                      expire-player-tokens, token-ttl {\"seconds\"},
                      auto {\"decision\":\"approve|deny|close|none\",\"user\"?,\"delayMs\"?},
                      fault {\"target\",\"fault\",\"times\"?}, clear-faults;
-                     GET counters, calls?app=&function=, requests?path=
+                     GET counters, calls?app=&function=, console?app=&function=,
+                     requests?path=
   -h, --help         print this help";
 
 /// Parsed command line.
@@ -37,6 +43,8 @@ struct Options {
     token_ttl: Option<Duration>,
     serve: Option<PathBuf>,
     manifest: Option<PathBuf>,
+    project: Option<PathBuf>,
+    app: Option<String>,
     test_controls: bool,
 }
 
@@ -54,6 +62,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         token_ttl: None,
         serve: None,
         manifest: None,
+        project: None,
+        app: None,
         test_controls: false,
     };
     let mut args = args.into_iter();
@@ -76,7 +86,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         }
         if !matches!(
             flag.as_str(),
-            "--port" | "--host" | "--token-ttl" | "--serve" | "--manifest"
+            "--port" | "--host" | "--token-ttl" | "--serve" | "--manifest" | "--project" | "--app"
         ) {
             return Err(format!("unknown argument `{arg}`"));
         }
@@ -100,6 +110,21 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                     .parse()
                     .map_err(|_| format!("`--token-ttl {value}`: expected whole seconds"))?;
                 options.token_ttl = Some(Duration::from_secs(secs));
+            }
+            "--project" => {
+                let dir = PathBuf::from(&value);
+                if !dir.is_dir() {
+                    return Err(format!("`--project {value}`: not a directory"));
+                }
+                options.project = Some(dir);
+            }
+            "--app" => {
+                if gipity_shared::check_function_name(&value).is_err() {
+                    return Err(format!(
+                        "`--app {value}`: expected a project GUID such as `p_abc123`"
+                    ));
+                }
+                options.app = Some(value);
             }
             "--manifest" => {
                 let path = PathBuf::from(&value);
@@ -152,8 +177,18 @@ async fn main() -> ExitCode {
         }
         builder = builder.manifest(path);
     }
+    if let Some(dir) = &options.project {
+        builder = builder.project(dir).print_console(true);
+        if let Some(app) = &options.app {
+            builder = builder.project_app(app);
+        }
+    }
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
+        Err(e) if options.project.is_some() && e.kind() != std::io::ErrorKind::AddrInUse => {
+            eprintln!("error: cannot serve the project: {e}");
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!(
                 "error: cannot listen on {}:{}: {e}",
@@ -166,6 +201,9 @@ async fn main() -> ExitCode {
     println!("demo app: {DEMO_APP}");
     if let Some(path) = &options.manifest {
         println!("manifest: {}", path.display());
+    }
+    if let (Some(dir), Some(app)) = (&options.project, emulator.project_app()) {
+        println!("project: {} as app {app}", dir.display());
     }
     if options.test_controls {
         println!("test controls: {}/__emulator/", emulator.base_url());

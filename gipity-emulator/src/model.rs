@@ -1,5 +1,6 @@
 //! Public data types: users, auth levels, calls and what the emulator records.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,35 @@ pub struct Call {
     /// The call's `X-Request-Id`, which Gipity forwards to functions (`ctx.headers`): the same
     /// on every send of one client call.
     pub request_id: Option<String>,
+    /// The HTTP method, upper case (`ctx.method`).
+    pub method: String,
+    /// The query string's parameters (`ctx.query`).
+    pub query: BTreeMap<String, String>,
+    /// The headers the platform forwards to functions (`ctx.headers`), lower-case names: of
+    /// `content-type`, `accept`, `user-agent`, `x-request-id`, `origin`, `referer`,
+    /// `x-forwarded-for` and `x-real-ip`, those the request had.
+    pub headers: Vec<(String, String)>,
+}
+
+/// The headers the platform forwards to a function.
+pub const FORWARDED_HEADERS: [&str; 8] = [
+    "content-type",
+    "accept",
+    "user-agent",
+    "x-request-id",
+    "origin",
+    "referer",
+    "x-forwarded-for",
+    "x-real-ip",
+];
+
+/// A line a project function printed (`console.log`, `services.console.warn`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ConsoleLine {
+    /// `log`, `info`, `warn`, `error`, `debug`, or `stdout`.
+    pub level: String,
+    /// The line, formatted as Node.js formats it.
+    pub message: String,
 }
 
 /// The error a function closure returns: "the function threw".
@@ -126,6 +156,15 @@ impl FnError {
     /// An error with this message.
     pub fn new(message: impl Into<String>) -> Self {
         Self(message.into())
+    }
+
+    /// `500 FUNCTION_ERROR` with the message.
+    pub(crate) fn into_api(self) -> crate::http::ApiError {
+        crate::http::ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "FUNCTION_ERROR",
+            self.0,
+        )
     }
 }
 

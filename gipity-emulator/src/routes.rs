@@ -22,7 +22,7 @@ use crate::http::{
     ApiError, MAX_BODY, SESSION_COOKIE, allow, answer, data, excerpt, json, parse_json_body,
     read_body, session_cookies,
 };
-use crate::model::{Auth, AuthMode, Call, Caller, FnError, RequestRecord};
+use crate::model::{Auth, AuthMode, Call, Caller, FORWARDED_HEADERS, RequestRecord};
 use crate::state::{HandlerFuture, Shared, State as Inner};
 use crate::{controls, pages, services, statics};
 
@@ -400,6 +400,17 @@ async fn call_function(
                 .get(gipity_shared::header::REQUEST_ID)
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
+            method: parts.method.as_str().to_ascii_uppercase(),
+            query: url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+            headers: FORWARDED_HEADERS
+                .iter()
+                .filter_map(|&name| {
+                    let value = parts.headers.get(name)?.to_str().ok()?;
+                    Some((name.to_owned(), value.to_owned()))
+                })
+                .collect(),
         };
         (call, def.handler, after_run.map(Fault::split_run))
     };
@@ -421,11 +432,7 @@ async fn call_function(
     }
     match outcome {
         Ok(Ok(value)) => Ok(data(value)),
-        Ok(Err(FnError(message))) => Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "FUNCTION_ERROR",
-            message,
-        )),
+        Ok(Err(error)) => Err(error),
         Err(Panicked) => {
             tracing::warn!(app, function = name, "function panicked");
             Err(ApiError::new(
@@ -444,7 +451,7 @@ struct Panicked;
 struct CatchUnwind(HandlerFuture);
 
 impl Future for CatchUnwind {
-    type Output = Result<Result<Value, FnError>, Panicked>;
+    type Output = Result<Result<Value, ApiError>, Panicked>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let future = &mut self.0;

@@ -14,16 +14,16 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use crate::faults::{Fault, Target, Times};
-use crate::http::session_cookies;
+use crate::http::{ApiError, session_cookies};
 use crate::model::{
-    Auth, AuthMode, AutoDecision, Billing, Call, Counters, FnError, RequestRecord, User,
+    Auth, AuthMode, AutoDecision, Billing, Call, ConsoleLine, Counters, RequestRecord, User,
 };
 
 /// The credits every user and every app owner starts with.
 pub(crate) const DEFAULT_CREDITS: u64 = 1_000;
 
 /// What a stored function returns: a future of its result.
-pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, FnError>> + Send>>;
+pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, ApiError>> + Send>>;
 
 /// A function as stored: synchronous closures are wrapped in a ready future.
 pub(crate) type Handler = Arc<dyn Fn(Call) -> HandlerFuture + Send + Sync + 'static>;
@@ -110,6 +110,8 @@ pub(crate) struct State {
     pub(crate) calls: HashMap<(String, String), u64>,
     pub(crate) executions: HashMap<(String, String), u64>,
     pub(crate) bodies: HashMap<(String, String), Vec<Value>>,
+    /// What project functions printed, per (app, function).
+    pub(crate) console: HashMap<(String, String), Vec<ConsoleLine>>,
     pub(crate) requests: Vec<RequestRecord>,
     /// Set by the `auto` control: pages decide without a person.
     pub(crate) auto: Option<Auto>,
@@ -256,6 +258,7 @@ impl Shared {
         state.calls.clear();
         state.executions.clear();
         state.bodies.clear();
+        state.console.clear();
         state.requests.clear();
         state.sessions.clear();
         state.consents.clear();
@@ -299,6 +302,7 @@ impl State {
             calls: HashMap::new(),
             executions: HashMap::new(),
             bodies: HashMap::new(),
+            console: HashMap::new(),
             requests: Vec::new(),
             auto: None,
             owner_credits: HashMap::new(),

@@ -9,7 +9,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Binary, Creds, assert_error, call, call_anonymously, client, send, token};
+use common::{Binary, assert_error, call, call_anonymously, client, send, token};
 use gipity_emulator::{Auth, Billing, Emulator};
 use serde_json::{Value, json};
 
@@ -42,18 +42,8 @@ async fn functions_get_the_auth_levels_the_manifest_declares() {
     assert_error(&r, 401, "LOGIN_REQUIRED");
     assert_eq!(emulator.executions(APP, "whoami"), 0);
     // A signed-in user gets through.
-    let user = emulator.create_user("Manifest User");
-    let cookie = emulator.sign_in(&user);
-    emulator.grant_consent(&user, APP, 1);
-    let app_token = token(&emulator, APP).await;
-    let r = call(
-        &emulator,
-        APP,
-        "whoami",
-        json!({}),
-        &Creds::session(app_token, cookie),
-    )
-    .await;
+    let (_, creds) = common::signed_in(&emulator, APP, "Manifest User").await;
+    let r = call(&emulator, APP, "whoami", json!({}), &creds).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["data"]["displayName"], "Manifest User");
     // Declared without `auth`: the platform's default, public.

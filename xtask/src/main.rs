@@ -93,7 +93,12 @@ fn ci() -> Result<(), String> {
             ]),
         )?;
     }
-    run("tests", cargo(&["test", "--workspace", "--all-targets"]))?;
+    // The emulator's project tests run functions under Node.js.
+    let node = install::node()?;
+    run(
+        "tests",
+        cargo(&["test", "--workspace", "--all-targets"]).env("GIPITY_NODE", node),
+    )?;
     bench::smoke()?;
     run("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
     run(

@@ -224,6 +224,20 @@ pub async fn call(emulator: &Emulator, app: &str, name: &str, body: Value, creds
     send(request).await
 }
 
+/// A new user `name` who consented to IDENTITY for `app`, signed in: the user and the
+/// browser session's credentials.
+pub async fn signed_in(
+    emulator: &Emulator,
+    app: &str,
+    name: &str,
+) -> (gipity_emulator::User, Creds) {
+    let user = emulator.create_user(name);
+    emulator.grant_consent(&user, app, 1);
+    let cookie = emulator.sign_in(&user);
+    let app_token = token(emulator, app).await;
+    (user, Creds::session(app_token, cookie))
+}
+
 /// [`call`] with no credentials at all.
 pub async fn call_anonymously(emulator: &Emulator, app: &str, name: &str, body: Value) -> Reply {
     call(emulator, app, name, body, &Creds::default()).await

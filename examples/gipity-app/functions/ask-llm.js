@@ -1,0 +1,3 @@
+export default async function askLlm(ctx, { llm }) {
+  return llm.chat({ prompt: ctx.body.prompt });
+}

@@ -1,0 +1,3 @@
+export default async function crash() {
+  process.exit(3);
+}

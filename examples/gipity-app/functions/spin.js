@@ -1,0 +1,4 @@
+// Never returns, and blocks its process: only a restart stops it.
+export default async function spin() {
+  for (;;) {}
+}

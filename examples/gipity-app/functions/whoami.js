@@ -1,0 +1,3 @@
+export default async function whoami(ctx) {
+  return ctx.auth;
+}
