@@ -384,11 +384,18 @@ impl EmulatorBuilder {
                     addr.port()
                 ));
                 std::fs::create_dir_all(&scratch)?;
-                let node = Arc::new(project::node::Node::new(
-                    program,
-                    &scratch,
-                    project::no_database(),
-                )?);
+                let database = if project.wants_database() {
+                    match project.database(&scratch).await {
+                        Ok(database) => database,
+                        Err(e) => {
+                            let _ = std::fs::remove_dir_all(&scratch);
+                            return Err(e);
+                        }
+                    }
+                } else {
+                    project::no_database()
+                };
+                let node = Arc::new(project::node::Node::new(program, &scratch, database)?);
                 project::install(&shared, &app, Arc::new(project), node, self.print_console);
                 Some((app, scratch))
             }

@@ -1,6 +1,7 @@
 //! `--project DIR`: a Gipity app's own functions, `DIR/functions/<name>.js` (or
 //! `<name>/index.js`), run under Node.js with the auth levels its `gipity.yaml` declares.
 
+pub(crate) mod db;
 pub(crate) mod node;
 
 use std::collections::BTreeMap;
@@ -34,11 +35,13 @@ pub(crate) struct ProjectFunction {
     pub(crate) auth: Auth,
     pub(crate) timeout: Duration,
     pub(crate) fetch_domains: Vec<String>,
+    pub(crate) tables: Vec<String>,
 }
 
 /// A loaded project: its manifest, its functions and its local secrets.
 #[derive(Debug)]
 pub(crate) struct Project {
+    pub(crate) dir: PathBuf,
     pub(crate) manifest: Arc<Manifest>,
     pub(crate) functions: Vec<ProjectFunction>,
     secrets: Map<String, Value>,
@@ -85,6 +88,7 @@ impl Project {
                     .timeout_ms
                     .map_or(DEFAULT_FUNCTION_TIMEOUT, Duration::from_millis),
                 fetch_domains: declared.fetch_domains.clone(),
+                tables: declared.tables.clone(),
             });
         }
         // Files the manifest does not list: the platform deploys them as public functions.
@@ -100,17 +104,47 @@ impl Project {
                         auth: Auth::Public,
                         timeout: DEFAULT_FUNCTION_TIMEOUT,
                         fetch_domains: Vec::new(),
+                        tables: Vec::new(),
                     });
                 }
             }
         }
         let (secrets, env) = local(&dir.join(LOCAL_FILE))?;
         Ok(Self {
+            dir: dir.to_owned(),
             manifest: Arc::new(manifest),
             functions,
             secrets,
             env,
         })
+    }
+
+    /// Whether it has a database: SQL to apply, or a function that lists tables.
+    pub(crate) fn wants_database(&self) -> bool {
+        self.dir.join("migrations").is_dir()
+            || self.dir.join("seed").is_dir()
+            || self
+                .functions
+                .iter()
+                .any(|function| !function.tables.is_empty())
+    }
+
+    /// Starts the project's database and answers its functions' queries from it.
+    pub(crate) async fn database(&self, scratch: &Path) -> io::Result<node::DbHandler> {
+        let tables: Vec<(String, Vec<String>)> = self
+            .functions
+            .iter()
+            .map(|function| (function.name.clone(), function.tables.clone()))
+            .collect();
+        let database = Arc::new(db::Database::start(&self.dir, scratch, &tables).await?);
+        Ok(Arc::new(move |request: node::DbRequest| {
+            let database = Arc::clone(&database);
+            Box::pin(async move {
+                database
+                    .query(&request.function, &request.sql, request.params)
+                    .await
+            })
+        }))
     }
 
     /// The call's other fields for the runner: name, secrets, env, fetch domains.

@@ -187,14 +187,96 @@ async fn the_app_guid_can_be_chosen_and_a_broken_project_is_refused() {
 }
 
 #[tokio::test]
-async fn the_database_is_not_there_yet_and_says_so() {
+async fn functions_read_and_write_a_real_postgresql() {
     let emulator = start().await;
+    // COUNT(*) is an int8: a string, as node-postgres gives it.
     let r = call_anonymously(&emulator, APP, "count-items", json!({"category": "books"})).await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"raw": "2", "count": 2}}),
+        "{:?}",
+        r.body
+    );
+    let r = call_anonymously(&emulator, APP, "list-items", json!({"category": "books"})).await;
+    assert_eq!(
+        r.body["data"],
+        json!([
+            {"id": 1, "name": "Dune", "price": "12.99", "tags": ["scifi", "classic"],
+             "added_at": "2026-01-01T00:00:00.000Z"},
+            {"id": 2, "name": "Emma", "price": "6.79", "tags": ["classic"],
+             "added_at": "2026-01-01T00:00:00.000Z"},
+        ]),
+        "{:?}",
+        r.body
+    );
+    // A write is visible to the next call, and only to its user.
+    let (_, alice) = common::signed_in(&emulator, APP, "Alice").await;
+    let (_, bob) = common::signed_in(&emulator, APP, "Bob").await;
+    let r = call(
+        &emulator,
+        APP,
+        "add-todo",
+        json!({"title": "write tests"}),
+        &alice,
+    )
+    .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"id": 1, "title": "write tests", "done": false}}),
+        "{:?}",
+        r.body
+    );
+    let r = call(&emulator, APP, "my-todos", json!({}), &alice).await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"todos": [{"id": 1, "title": "write tests", "done": false}], "count": 1}})
+    );
+    let r = call(&emulator, APP, "my-todos", json!({}), &bob).await;
+    assert_eq!(r.body, json!({"data": {"todos": [], "count": 0}}));
+}
+
+#[tokio::test]
+async fn only_the_listed_tables_are_reachable_and_ddl_is_refused() {
+    let emulator = start().await;
+    let r = call_anonymously(&emulator, APP, "peek-audit", json!({})).await;
     assert_error(&r, 500, "FUNCTION_ERROR");
     assert_eq!(
         r.body["error"]["message"],
-        "services.db is not available: the emulator serves this project without a database, so `SELECT COUNT(*) AS count ..` (1 parameters) was not run"
+        "function `peek-audit` may not use table `audit_log`: it is not under its `tables:` in gipity.yaml (permission denied for table audit_log)"
     );
+    let r = call_anonymously(&emulator, APP, "make-table", json!({})).await;
+    assert_error(&r, 500, "FUNCTION_ERROR");
+    assert_eq!(
+        r.body["error"]["message"],
+        "`CREATE TABLE sneaky ..` is refused inside functions: DDL is blocked at run time; change the schema in migrations/"
+    );
+    // The refused calls left the connection usable.
+    let r = call_anonymously(&emulator, APP, "count-items", json!({"category": "games"})).await;
+    assert_eq!(r.body, json!({"data": {"raw": "1", "count": 1}}));
+}
+
+#[tokio::test]
+async fn a_project_without_a_database_says_so_when_a_function_queries() {
+    let dir = std::env::temp_dir().join(format!("gipity-nodb-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("functions")).unwrap();
+    std::fs::write(
+        dir.join("gipity.yaml"),
+        "deploy:\n  phases:\n    - type: functions\n      function_definitions:\n        - name: q\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("functions/q.js"),
+        "export default async function q(ctx, { db }) { return db.query('SELECT 1 AS one', []); }\n",
+    )
+    .unwrap();
+    let emulator = Emulator::builder().project(&dir).start().await.unwrap();
+    let r = call_anonymously(&emulator, APP, "q", json!({})).await;
+    assert_error(&r, 500, "FUNCTION_ERROR");
+    assert_eq!(
+        r.body["error"]["message"],
+        "services.db is not available: the emulator serves this project without a database, so `SELECT 1 AS one ..` (0 parameters) was not run"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

@@ -170,3 +170,36 @@ pub fn node() -> Result<std::path::PathBuf, String> {
         ))
     }
 }
+
+/// PostgreSQL's server programs, for the tests that give a project a database: found where
+/// the emulator looks (`initdb` on the `PATH`, or Debian's `/usr/lib/postgresql/*/bin`), else
+/// Debian's `postgresql` installed.
+pub fn postgres() -> Result<(), String> {
+    let found = || {
+        std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join("initdb").is_file())
+        }) || std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|entry| entry.path().join("bin").join("initdb").is_file())
+        })
+    };
+    if found() {
+        return Ok(());
+    }
+    run(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-qq"]),
+    )?;
+    run(
+        "install postgresql",
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "postgresql"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    if found() {
+        Ok(())
+    } else {
+        Err("PostgreSQL's initdb is still missing after apt-get install".to_owned())
+    }
+}

@@ -93,8 +93,9 @@ fn ci() -> Result<(), String> {
             ]),
         )?;
     }
-    // The emulator's project tests run functions under Node.js.
+    // The emulator's project tests run functions under Node.js, with a PostgreSQL.
     let node = install::node()?;
+    install::postgres()?;
     run(
         "tests",
         cargo(&["test", "--workspace", "--all-targets"]).env("GIPITY_NODE", node),

@@ -65,6 +65,8 @@ pub(crate) enum RunError {
 /// A database request from a running function (`services.db.query(sql, params)`).
 #[derive(Debug)]
 pub(crate) struct DbRequest {
+    /// The function that asks.
+    pub(crate) function: String,
     pub(crate) sql: String,
     pub(crate) params: Vec<Option<String>>,
 }
@@ -336,6 +338,8 @@ enum Message {
     },
     Db {
         id: u64,
+        #[serde(rename = "fn")]
+        function: String,
         seq: u64,
         sql: String,
         #[serde(default)]
@@ -399,13 +403,18 @@ async fn read_results(
             }
             Message::Db {
                 id,
+                function,
                 seq,
                 sql,
                 params,
             } => {
                 let Some(node) = node.upgrade() else { break };
-                let _ = id;
-                let request = DbRequest { sql, params };
+                tracing::trace!(call = id, function = %function, "database request");
+                let request = DbRequest {
+                    function,
+                    sql,
+                    params,
+                };
                 tokio::spawn(async move {
                     let result = (node.db)(request).await;
                     node.db_result(seq, result).await;

@@ -77,7 +77,7 @@ function services(call, request) {
       const seq = ++dbSeq;
       return new Promise((resolve, reject) => {
         pendingDb.set(seq, { resolve, reject });
-        send({ type: 'db', id: request.id, seq, sql, params: params.map(toParam) });
+        send({ type: 'db', id: request.id, fn: request.name, seq, sql, params: params.map(toParam) });
       });
     },
   };
@@ -107,12 +107,25 @@ function services(call, request) {
   };
 }
 
-// node-postgres sends parameters as text: Dates as ISO strings, objects as JSON, null as NULL.
+// node-postgres sends parameters as text: Dates as ISO strings, arrays as PostgreSQL array
+// literals, Buffers as bytea hex, other objects as JSON, null and undefined as NULL.
 function toParam(value) {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return `\\x${value.toString('hex')}`;
+  if (Array.isArray(value)) return arrayLiteral(value);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+function arrayLiteral(values) {
+  const items = values.map((value) => {
+    if (value === null || value === undefined) return 'NULL';
+    if (Array.isArray(value)) return arrayLiteral(value);
+    const text = toParam(value);
+    return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  });
+  return `{${items.join(',')}}`;
 }
 
 function errorOf(error) {

@@ -1,0 +1,8 @@
+CREATE TABLE items (
+    id SERIAL PRIMARY KEY,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    price NUMERIC(10, 2) NOT NULL,
+    tags TEXT[] NOT NULL DEFAULT '{}',
+    added_at TIMESTAMPTZ NOT NULL DEFAULT '2026-01-01T00:00:00Z'
+);
