@@ -15,6 +15,7 @@ mod alloc;
 mod calls;
 mod compile;
 mod cpu;
+mod project;
 mod server;
 mod stream;
 mod throughput;
@@ -74,6 +75,8 @@ struct Args {
     compile_only: bool,
     /// `--stream-only`: the streaming benchmark alone, for a profiler.
     stream_only: bool,
+    /// `--project-only`: the offline twin's start-up and warm calls alone.
+    project_only: bool,
     /// Worker threads of the callers' runtime; 0 for a single-threaded runtime (the default:
     /// one core for the callers, one for the server).
     client_threads: usize,
@@ -92,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         smoke: false,
         compile_only: false,
         stream_only: false,
+        project_only: false,
         client_threads: 0,
         profile: None,
         compile: true,
@@ -105,6 +109,7 @@ fn parse_args() -> Result<Args, String> {
             "--no-compile" => args.compile = false,
             "--compile-only" => args.compile_only = true,
             "--stream-only" => args.stream_only = true,
+            "--project-only" => args.project_only = true,
             "--client-threads" => {
                 args.client_threads = given
                     .next()
@@ -186,6 +191,13 @@ fn run(args: &Args) -> Result<(), String> {
     } else {
         FULL_STREAM
     };
+    if args.project_only {
+        let project = project::run(&workspace_root(), PROJECT_STARTUPS, 50, PROJECT_CALLS)?;
+        let mut rows = Vec::new();
+        project_rows(&mut rows, &project);
+        print_table(&rows);
+        return Ok(());
+    }
     if args.stream_only {
         let streamed = stream::run(&server, &stream_plan)?;
         let mut rows = Vec::new();
@@ -200,9 +212,20 @@ fn run(args: &Args) -> Result<(), String> {
     } else {
         None
     };
+    // The twin needs Node.js and PostgreSQL; without them its keys are null.
+    let project = if args.smoke {
+        None
+    } else {
+        project::run(&workspace_root(), PROJECT_STARTUPS, 50, PROJECT_CALLS)
+            .map_err(|e| println!("project: not measured: {e}"))
+            .ok()
+    };
     let wasm = wasm_sizes(&args.wasm_sizes);
     let mut rows = rows(&report, compile.as_ref(), &wasm);
     stream_rows(&mut rows, &streamed);
+    if let Some(project) = &project {
+        project_rows(&mut rows, project);
+    }
     print_table(&rows);
     let streams_ok = streamed.exact == streamed.served && streamed.served == stream_plan.streams();
     let counts_ok = streams_ok
@@ -212,7 +235,13 @@ fn run(args: &Args) -> Result<(), String> {
         && report.baseline_seen.rejected == 0
         && report.baseline_seen.requests == report.baseline_calls;
     if !args.smoke {
-        let summary = summary(&report, &streamed, compile.as_ref(), &wasm);
+        let summary = summary(
+            &report,
+            &streamed,
+            compile.as_ref(),
+            &wasm,
+            project.as_ref(),
+        );
         let details = details(&plan, &report, compile.as_ref(), &rows, &summary);
         write_json(&args.out.join("summary.json"), &summary)?;
         write_json(&args.out.join("details.json"), &details)?;
@@ -398,6 +427,33 @@ fn rows(
 
 /// The streaming rows: CPU per event of both callers and their ratio, and the peak heap a
 /// stream adds at each length, with its growth from 10,000 to 100,000 events.
+/// Start-ups of the sample project measured, and warm calls timed.
+const PROJECT_STARTUPS: usize = 3;
+const PROJECT_CALLS: usize = 1000;
+
+fn project_rows(rows: &mut Vec<Row>, project: &project::Report) {
+    rows.push(Row {
+        metric: "project_startup_ms (initdb included)".to_owned(),
+        samples: project.startups_ms.clone(),
+        target: None,
+        summary_key: Some("project_startup_ms"),
+    });
+    rows.push(Row {
+        metric: "project_call_p50_ms (one SELECT)".to_owned(),
+        samples: project.calls_ms.clone(),
+        target: Some(Target::AtMost(3.0)),
+        summary_key: Some("project_call_p50_ms"),
+    });
+    rows.push(Row {
+        metric: "project_call_p99_ms".to_owned(),
+        samples: project::quantile(&project.calls_ms, 0.99)
+            .into_iter()
+            .collect(),
+        target: None,
+        summary_key: Some("project_call_p99_ms"),
+    });
+}
+
 fn stream_rows(rows: &mut Vec<Row>, streamed: &stream::Report) {
     let row = |metric: String, samples: Vec<f64>, target, summary_key| Row {
         metric,
@@ -578,7 +634,13 @@ fn summary(
     streamed: &stream::Report,
     compile: Option<&compile::Report>,
     wasm: &Option<(Value, Value)>,
+    project: Option<&project::Report>,
 ) -> Value {
+    let twin = |pick: fn(&project::Report) -> Option<f64>| {
+        project
+            .and_then(pick)
+            .map_or(Value::Null, |value| json!(value))
+    };
     let ratio = |index: usize| median(&report.series[index].ratio);
     let compile_ratio = |other: Flavor| {
         compile.map_or(Value::Null, |compile| {
@@ -604,6 +666,9 @@ fn summary(
         "stream_peak_heap_bytes_100k": streamed.peak(100_000),
         "stream_heap_growth": streamed.growth(),
         "stream_heap_ratio_100k": streamed.over_baseline(),
+        "project_startup_ms": twin(|p| project::quantile(&p.startups_ms, 0.5)),
+        "project_call_p50_ms": twin(|p| project::quantile(&p.calls_ms, 0.5)),
+        "project_call_p99_ms": twin(|p| project::quantile(&p.calls_ms, 0.99)),
     })
 }
 

@@ -109,6 +109,47 @@ async fn requests(path: &str) -> Vec<Value> {
         .clone()
 }
 
+/// The sample app's own functions (`examples/gipity-app`, served by the same emulator with
+/// `--project` as `p_local`), checked against its manifest.
+#[gipity_runtime::functions(manifest = "../examples/gipity-app/gipity.yaml")]
+trait Twin {
+    #[gipity(name = "list-items")]
+    async fn list_items(&self, category: &str) -> gipity_runtime::Result<Vec<Value>>;
+    #[gipity(name = "add-todo")]
+    async fn add_todo(&self, title: &str) -> gipity_runtime::Result<Value>;
+    #[gipity(name = "my-todos")]
+    async fn my_todos(&self) -> gipity_runtime::Result<Value>;
+    async fn boom(&self, id: u32) -> gipity_runtime::Result<()>;
+}
+
+#[wasm_bindgen_test]
+async fn the_apps_own_functions_and_database_from_the_browser() {
+    fresh("approve").await;
+    let client = Client::builder("p_local")
+        .base_url(API)
+        .auth_handler(popup())
+        .build()
+        .unwrap();
+    let books = client.list_items("books").await.unwrap();
+    assert_eq!(books[0]["name"], json!("Dune"));
+    assert_eq!(
+        books[0]["price"],
+        json!("12.99"),
+        "numeric arrives as a string"
+    );
+    // `auth: user` in the manifest: the first call signs in through the popup.
+    let before = client.my_todos().await.unwrap()["count"].as_u64().unwrap();
+    let added = client.add_todo("from the browser").await.unwrap();
+    assert_eq!(added["title"], json!("from the browser"));
+    let after = client.my_todos().await.unwrap();
+    assert_eq!(after["count"].as_u64(), Some(before + 1), "{after}");
+    let err = client.boom(7).await.unwrap_err();
+    assert!(
+        matches!(&err, gipity_runtime::Error::Http { status: 500, message: Some(m), .. } if m == "no item 7"),
+        "{err:?}"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn public_call() {
     fresh("none").await;

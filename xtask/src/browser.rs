@@ -33,9 +33,16 @@ pub fn suite() -> Result<(), String> {
     let emulator = target_dir().join("debug").join("gipity-emulator");
     let addr: SocketAddr = API.parse().map_err(|e| format!("bad address {API}: {e}"))?;
     let port = addr.port().to_string();
+    // It also serves the sample app's own functions (`p_local`), with its database.
+    let node = crate::install::node()?;
+    crate::install::postgres()?;
+    let project = workspace_root().join("examples").join("gipity-app");
     let _emulator = Background::start(
         "gipity-emulator",
-        Command::new(&emulator).args(["--port", &port, "--test-controls"]),
+        Command::new(&emulator)
+            .args(["--port", &port, "--test-controls", "--project"])
+            .arg(&project)
+            .env("GIPITY_NODE", node),
         addr,
     )?;
     let elsewhere: SocketAddr = ELSEWHERE
