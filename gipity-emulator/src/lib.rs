@@ -284,7 +284,7 @@ impl EmulatorBuilder {
     /// Serves a Gipity app's own functions: reads `dir/gipity.yaml` (as
     /// [`manifest`](Self::manifest) does, unless one is given) and serves every function it
     /// declares from `dir/functions/<name>.js` or `dir/functions/<name>/index.js`, run under
-    /// Node.js (20 or newer: `node` on the `PATH`, or `GIPITY_NODE`) with the auth level it
+    /// Node.js (20.19 or newer, or 22.7 on the 22 line: `node` on the `PATH`, or `GIPITY_NODE`) with the auth level it
     /// declares; files the manifest does not list are served as `public`, as the platform
     /// deploys them. Secrets and environment come from `dir/gipity.local.json`
     /// (`{"secrets": {..}, "env": {..}}`, strings). The app answers as
@@ -317,7 +317,7 @@ impl EmulatorBuilder {
     /// When there is no Tokio runtime, the [manifest](Self::manifest) cannot be read
     /// ([`io::ErrorKind::InvalidData`] for one that is not valid, naming its line and column),
     /// the [project](Self::project) cannot be loaded (a declared function without its file,
-    /// no Node.js 20 or newer: the message says what to install), or the address cannot be
+    /// no Node.js 20.19 or newer: the message says what to install), or the address cannot be
     /// bound.
     pub async fn start(self) -> io::Result<Emulator> {
         let project = match &self.project {
@@ -378,12 +378,14 @@ impl EmulatorBuilder {
                     .project_app
                     .clone()
                     .unwrap_or_else(|| DEFAULT_PROJECT_APP.to_owned());
+                // A fresh directory of its own: created, never reused.
                 let scratch = std::env::temp_dir().join(format!(
-                    "gipity-emulator-{}-{}",
+                    "gipity-emulator-{}-{}-{}",
                     std::process::id(),
-                    addr.port()
+                    addr.port(),
+                    state::random_string(12, state::ALNUM)
                 ));
-                std::fs::create_dir_all(&scratch)?;
+                std::fs::create_dir(&scratch)?;
                 let database = if project.wants_database() {
                     match project.database(&scratch).await {
                         Ok(database) => database,

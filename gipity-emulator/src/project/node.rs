@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -17,15 +17,26 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
-use tokio::sync::{Mutex as AsyncMutex, oneshot};
+use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
 use crate::model::ConsoleLine;
 
 /// The runner script, written beside the emulator's scratch files at start.
 const RUNNER: &str = include_str!("runner.mjs");
 
-/// The oldest Node.js that runs the functions.
-pub(crate) const MIN_NODE_MAJOR: u32 = 20;
+/// The oldest Node.js that runs the functions: 20.19 (and 22.7 on the 22 line) are the first
+/// to load a `.js` file with `export` as an ES module without a `package.json` saying so.
+pub(crate) const MIN_NODE: &str = "20.19";
+
+/// Whether Node.js `major.minor` loads functions as the platform does.
+fn recent_enough(major: u32, minor: u32) -> bool {
+    match major {
+        20 => minor >= 19,
+        22 => minor >= 7,
+        21 => false,
+        major => major > 22,
+    }
+}
 
 /// How long a new process may take to say it is ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -82,10 +93,17 @@ type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Run, RunError>>>>>;
 
 /// A running process.
 struct Process {
+    /// Which process this is: an answer or a kill meant for an earlier one is dropped.
+    generation: u64,
     child: Child,
-    stdin: ChildStdin,
+    /// Lines for its stdin, written by a task of their own: nothing awaits a full pipe while
+    /// holding the lock.
+    lines: mpsc::UnboundedSender<String>,
     pending: Pending,
     stderr: Arc<Mutex<VecDeque<String>>>,
+    /// Set when its stdout ends, before the calls waiting on it are failed: the next call
+    /// starts a new process rather than writing to this one.
+    dead: Arc<AtomicBool>,
 }
 
 /// The runner, and the process when one is running.
@@ -94,6 +112,7 @@ pub(crate) struct Node {
     script: PathBuf,
     process: AsyncMutex<Option<Process>>,
     ids: AtomicU64,
+    generations: AtomicU64,
     db: DbHandler,
 }
 
@@ -118,25 +137,27 @@ pub(crate) async fn find() -> io::Result<PathBuf> {
             io::Error::new(
                 io::ErrorKind::NotFound,
                 format!(
-                    "Node.js {MIN_NODE_MAJOR} or newer is needed to run the project's functions, \
-                     and `{}` could not be run ({e}): install Node.js (https://nodejs.org, or \
-                     your package manager's `nodejs`), or point GIPITY_NODE at it",
+                    "Node.js {MIN_NODE} or newer is needed to run the project's functions, and \
+                     `{}` could not be run ({e}): install Node.js (https://nodejs.org, or your \
+                     package manager's `nodejs`), or point GIPITY_NODE at it",
                     program.display()
                 ),
             )
         })?;
     let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    let major = version
+    let mut parts = version
         .strip_prefix('v')
-        .and_then(|rest| rest.split('.').next())
-        .and_then(|major| major.parse::<u32>().ok());
-    match major {
-        Some(major) if major >= MIN_NODE_MAJOR => Ok(program),
+        .unwrap_or_default()
+        .split('.')
+        .map(|part| part.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) if recent_enough(major, minor) => Ok(program),
         _ => Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!(
-                "Node.js {MIN_NODE_MAJOR} or newer is needed to run the project's functions; \
-                 `{}` is `{version}`: install a newer one, or point GIPITY_NODE at it",
+                "Node.js {MIN_NODE} or newer (22.7 or newer on the 22 line) is needed to run \
+                 the project's functions; `{}` is `{version}`: install a newer one, or point \
+                 GIPITY_NODE at it",
                 program.display()
             ),
         )),
@@ -153,6 +174,7 @@ impl Node {
             script,
             process: AsyncMutex::new(None),
             ids: AtomicU64::new(0),
+            generations: AtomicU64::new(0),
             db,
         })
     }
@@ -168,12 +190,18 @@ impl Node {
     ) -> Result<Run, RunError> {
         let id = self.ids.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = oneshot::channel();
-        {
+        extra.insert("type".to_owned(), json!("call"));
+        extra.insert("id".to_owned(), json!(id));
+        extra.insert("file".to_owned(), json!(file));
+        extra.insert("ctx".to_owned(), ctx);
+        let mut line = Value::Object(extra).to_string();
+        line.push('\n');
+        let generation = {
             let mut guard = self.process.lock().await;
-            if guard
-                .as_mut()
-                .is_some_and(|process| process.child.try_wait().ok().flatten().is_some())
-            {
+            if guard.as_mut().is_some_and(|process| {
+                process.dead.load(Ordering::Acquire)
+                    || process.child.try_wait().ok().flatten().is_some()
+            }) {
                 *guard = None;
             }
             if guard.is_none() {
@@ -187,33 +215,28 @@ impl Node {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(id, tx);
-            extra.insert("type".to_owned(), json!("call"));
-            extra.insert("id".to_owned(), json!(id));
-            extra.insert("file".to_owned(), json!(file));
-            extra.insert("ctx".to_owned(), ctx);
-            let mut line = Value::Object(extra).to_string();
-            line.push('\n');
-            if let Err(e) = process.stdin.write_all(line.as_bytes()).await {
-                process
-                    .pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&id);
+            if process.lines.send(line).is_err() {
                 *guard = None;
-                return Err(RunError::Crashed(format!(
-                    "the function process stopped taking calls: {e}"
-                )));
+                return Err(RunError::Crashed(
+                    "the function process stopped taking calls".to_owned(),
+                ));
             }
-        }
+            process.generation
+        };
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(RunError::Crashed(
                 "the function process went away".to_owned(),
             )),
             Err(_) => {
-                // A function that hangs (or loops) cannot be stopped inside the process.
+                // A function that hangs (or loops) cannot be stopped inside the process; the
+                // process it ran in is restarted, unless that happened already.
                 let mut guard = self.process.lock().await;
-                if let Some(mut process) = guard.take() {
+                if guard
+                    .as_ref()
+                    .is_some_and(|process| process.generation == generation)
+                    && let Some(mut process) = guard.take()
+                {
                     let _ = process.child.start_kill();
                     fail_all(
                         &process.pending,
@@ -227,8 +250,13 @@ impl Node {
 
     async fn spawn(self: &Arc<Self>) -> Result<Process, RunError> {
         let crashed = |what: String| RunError::Crashed(what);
+        // Functions see no more of the machine's environment than on the platform (their
+        // `services.env` is `gipity.local.json`'s), and dates in UTC.
         let mut child = Command::new(&self.program)
             .arg(&self.script)
+            .env_clear()
+            .env("TZ", "UTC")
+            .envs(std::env::var_os("PATH").map(|path| ("PATH", path)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -243,8 +271,16 @@ impl Node {
         let pending: Pending = Arc::default();
         let kept: Arc<Mutex<VecDeque<String>>> = Arc::default();
         let mut lines = BufReader::new(stdout).lines();
-        // The first line says the runner is ready.
-        match tokio::time::timeout(READY_TIMEOUT, lines.next_line()).await {
+        // The first message says the runner is ready.
+        let ready = async {
+            loop {
+                match lines.next_line().await {
+                    Ok(Some(line)) if line.is_empty() => {}
+                    other => return other,
+                }
+            }
+        };
+        match tokio::time::timeout(READY_TIMEOUT, ready).await {
             Ok(Ok(Some(line))) if line.contains("\"ready\"") => {}
             other => {
                 let _ = child.start_kill();
@@ -253,32 +289,47 @@ impl Node {
                 )));
             }
         }
-        tokio::spawn(keep_stderr(stderr, Arc::clone(&kept)));
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(write_lines(stdin, receiver));
+        let stderr_task = tokio::spawn(keep_stderr(stderr, Arc::clone(&kept)));
+        let dead = Arc::new(AtomicBool::new(false));
         tokio::spawn(read_results(
             lines,
-            Arc::clone(&pending),
-            Arc::clone(&kept),
-            Arc::downgrade(self),
+            Reader {
+                generation,
+                dead: Arc::clone(&dead),
+                pending: Arc::clone(&pending),
+                kept: Arc::clone(&kept),
+                stderr_task,
+                node: Arc::downgrade(self),
+            },
         ));
         Ok(Process {
+            generation,
             child,
-            stdin,
+            lines: sender,
             pending,
             stderr: kept,
+            dead,
         })
     }
 
-    /// Sends the answer of a database request to its function.
-    async fn db_result(&self, seq: u64, result: Result<Value, String>) {
+    /// Sends the answer of a database request to its function, if the process that asked is
+    /// still the running one.
+    async fn db_result(&self, generation: u64, seq: u64, result: Result<Value, String>) {
         let message = match result {
             Ok(result) => json!({"type": "db-result", "seq": seq, "result": result}),
             Err(error) => json!({"type": "db-result", "seq": seq, "error": error}),
         };
         let mut line = message.to_string();
         line.push('\n');
-        let mut guard = self.process.lock().await;
-        if let Some(process) = guard.as_mut() {
-            let _ = process.stdin.write_all(line.as_bytes()).await;
+        let guard = self.process.lock().await;
+        if let Some(process) = guard
+            .as_ref()
+            .filter(|process| process.generation == generation)
+        {
+            let _ = process.lines.send(line);
         }
     }
 }
@@ -307,6 +358,14 @@ fn fail_all(pending: &Pending, why: &str) {
         .collect();
     for (_, tx) in waiting {
         let _ = tx.send(Err(RunError::Crashed(why.to_owned())));
+    }
+}
+
+async fn write_lines(mut stdin: ChildStdin, mut lines: mpsc::UnboundedReceiver<String>) {
+    while let Some(line) = lines.recv().await {
+        if stdin.write_all(line.as_bytes()).await.is_err() {
+            break;
+        }
     }
 }
 
@@ -357,13 +416,34 @@ struct Thrown {
     service: bool,
 }
 
-async fn read_results(
-    mut lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+/// What the task reading a process's results holds.
+struct Reader {
+    generation: u64,
+    dead: Arc<AtomicBool>,
     pending: Pending,
     kept: Arc<Mutex<VecDeque<String>>>,
+    stderr_task: tokio::task::JoinHandle<()>,
     node: std::sync::Weak<Node>,
+}
+
+async fn read_results(
+    mut lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    reader: Reader,
 ) {
+    let Reader {
+        generation,
+        dead,
+        pending,
+        kept,
+        stderr_task,
+        node,
+    } = reader;
     while let Ok(Some(line)) = lines.next_line().await {
+        // Messages are framed by blank lines: what a function wrote to fd 1 itself stays
+        // out of them.
+        if line.is_empty() {
+            continue;
+        }
         let message = match serde_json::from_str::<Message>(&line) {
             Ok(message) => message,
             Err(e) => {
@@ -417,12 +497,15 @@ async fn read_results(
                 };
                 tokio::spawn(async move {
                     let result = (node.db)(request).await;
-                    node.db_result(seq, result).await;
+                    node.db_result(generation, seq, result).await;
                 });
             }
         }
     }
-    // The process is gone: every call still waiting crashed with it.
+    // The process is gone: every call still waiting crashed with it, and its last words
+    // explain why.
+    dead.store(true, Ordering::Release);
+    let _ = tokio::time::timeout(Duration::from_millis(500), stderr_task).await;
     let tail: Vec<String> = kept
         .lock()
         .unwrap_or_else(PoisonError::into_inner)

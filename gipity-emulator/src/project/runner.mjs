@@ -2,8 +2,9 @@
 // functions, as the platform calls them: `export default async function name(ctx, services)`.
 //
 // Protocol: one JSON object a line. The emulator writes `call` and `db-result` messages on
-// stdin; this process writes `done` and `db` messages on stdout. Anything a function prints
-// (console, process.stdout) is captured into its call's log, never mixed into the protocol.
+// stdin; this process writes `done` and `db` messages on stdout, each between newlines (so
+// that bytes a function writes to fd 1 by itself end up on lines of their own, skipped).
+// What a function prints (console, process.stdout) is captured into its call's log.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createInterface } from 'node:readline';
@@ -12,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 
 const write = process.stdout.write.bind(process.stdout);
-const send = (message) => write(JSON.stringify(message) + '\n');
+const send = (message) => write('\n' + JSON.stringify(message) + '\n');
 const current = new AsyncLocalStorage();
 
 // Output outside any call (a module's top level) goes to stderr, which the emulator logs.
@@ -36,11 +37,19 @@ process.stdout.write = (chunk, ...rest) => {
   return true;
 };
 
+// A function that leaves a rejection unhandled, or throws from a timer, must not take the
+// other calls down with the process.
+process.on('unhandledRejection', (reason) => capture('error', ['unhandled rejection:', reason]));
+process.on('uncaughtException', (error) => capture('error', ['uncaught exception:', error]));
+
 const modules = new Map();
 async function load(file, version) {
   const key = `${file}?v=${version}`;
   if (!modules.has(key)) {
-    modules.set(key, import(`${pathToFileURL(file).href}?v=${version}`));
+    const loading = import(`${pathToFileURL(file).href}?v=${version}`);
+    // A file that fails to load is tried again on the next call (after a fix).
+    loading.catch(() => modules.delete(key));
+    modules.set(key, loading);
   }
   const module = await modules.get(key);
   if (typeof module.default !== 'function') {
@@ -81,15 +90,27 @@ function services(call, request) {
       });
     },
   };
-  const gipityFetch = async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const host = url.hostname.toLowerCase();
+  const check = (url) => {
+    const host = new URL(url).hostname.toLowerCase();
     if (!allowed.has(host)) {
       throw new GipityServiceError(
         `fetch to ${host} is refused: function \`${request.name}\` may reach only its fetch_domains in gipity.yaml (${[...allowed].join(', ') || 'none'})`,
       );
     }
-    return fetch(input, init);
+  };
+  // Redirects are followed by hand, each hop checked like the first.
+  const gipityFetch = async (input, init = {}) => {
+    let url = input instanceof Request ? input.url : String(input);
+    for (let hop = 0; hop <= 20; hop++) {
+      check(url);
+      const response = await fetch(url, { ...init, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location || init.redirect === 'manual') {
+        return response;
+      }
+      url = new URL(location, url).href;
+    }
+    throw new GipityServiceError('fetch: more than 20 redirects');
   };
   const console = Object.fromEntries(
     ['log', 'info', 'warn', 'error', 'debug'].map((level) => [level, (...args) => capture(level, args)]),
@@ -129,17 +150,23 @@ function arrayLiteral(values) {
 }
 
 function errorOf(error) {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, service: error instanceof GipityServiceError };
+  try {
+    if (error instanceof Error) {
+      return { name: String(error.name), message: String(error.message), service: error instanceof GipityServiceError };
+    }
+    return { name: 'Error', message: String(error), service: false };
+  } catch {
+    return { name: 'Error', message: Object.prototype.toString.call(error), service: false };
   }
-  return { name: 'Error', message: String(error), service: false };
 }
 
 async function run(request) {
   const call = { console: [] };
   await current.run(call, async () => {
     try {
-      const fn = await load(request.file, request.version);
+      // Loaded outside the call's context: what a module prints when it loads is not the
+      // call's.
+      const fn = await current.exit(() => load(request.file, request.version));
       const value = await fn(request.ctx, services(call, request));
       send({ type: 'done', id: request.id, ok: true, value: value === undefined ? null : value, console: call.console });
     } catch (error) {
