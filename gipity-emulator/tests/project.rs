@@ -317,6 +317,18 @@ async fn the_binary_serves_a_project_and_prints_what_functions_print() {
         stderr.contains("Node.js 20.19 or newer is needed to run the project's functions, and `/definitely/not/node` could not be run"),
         "{stderr}"
     );
+    // Without PostgreSQL for a project that has a database, likewise.
+    let out = std::process::Command::new(Binary::PATH)
+        .args(["--port", "0", "--project", dir.to_str().unwrap()])
+        .env("GIPITY_PG_BIN", "/definitely/not/pg")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("PostgreSQL is needed for the project's database (services.db), and GIPITY_PG_BIN (/definitely/not/pg) has no `initdb` and `postgres`: install PostgreSQL (Debian: `apt-get install postgresql`)"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

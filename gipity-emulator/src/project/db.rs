@@ -59,7 +59,8 @@ fn programs() -> io::Result<PathBuf> {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
             format!(
-                "PostgreSQL is needed for the project's database (services.db), and                  GIPITY_PG_BIN ({}) has no `initdb` and `postgres`: {INSTALL}",
+                "PostgreSQL is needed for the project's database (services.db), and \
+                 GIPITY_PG_BIN ({}) has no `initdb` and `postgres`: {INSTALL}",
                 dir.display()
             ),
         ));
