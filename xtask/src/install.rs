@@ -41,21 +41,31 @@ pub fn wasm_target() -> Result<(), String> {
     )
 }
 
+/// Installs Debian's `packages`, updating the package lists first (once a run).
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    static UPDATED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if UPDATED.get().is_none() {
+        run(
+            "apt-get update",
+            Command::new("apt-get").args(["update", "-qq"]),
+        )?;
+        let _ = UPDATED.set(());
+    }
+    run(
+        &format!("install {}", packages.join(" and ")),
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
 /// Debian's Chromium and ChromeDriver.
 pub fn chromium() -> Result<(), String> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
-    run(
-        "apt-get update",
-        Command::new("apt-get").args(["update", "-qq"]),
-    )?;
-    run(
-        "install chromium and chromium-driver",
-        Command::new("apt-get")
-            .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    apt_install(&["chromium", "chromium-driver"])?;
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         Ok(())
     } else {
@@ -215,16 +225,7 @@ pub fn postgres() -> Result<(), String> {
     if found() {
         return Ok(());
     }
-    run(
-        "apt-get update",
-        Command::new("apt-get").args(["update", "-qq"]),
-    )?;
-    run(
-        "install postgresql",
-        Command::new("apt-get")
-            .args(["install", "-y", "-qq", "postgresql"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    apt_install(&["postgresql"])?;
     if found() {
         Ok(())
     } else {
