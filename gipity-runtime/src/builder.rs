@@ -239,7 +239,9 @@ impl ClientBuilder {
             self.max_retry_after,
         );
         Ok(Client::from_inner(Inner {
-            fn_base: app_path(&[gipity_shared::path::FUNCTION]),
+            function_urls: crate::client::FunctionUrls::new(app_path(&[
+                gipity_shared::path::FUNCTION,
+            ])),
             status_url: app_path(gipity_shared::path::STATUS),
             me_url: api_path(gipity_shared::path::ME),
             services_base: app_path(&[gipity_shared::path::SERVICES]),

@@ -36,8 +36,8 @@ pub struct Client {
 pub(crate) struct Inner {
     pub(crate) app: String,
     pub(crate) base: Url,
-    /// `<base>/api/<app>/fn`, to which a call appends the function's name.
-    pub(crate) fn_base: Url,
+    /// `<base>/api/<app>/fn/<name>`, built once per function.
+    pub(crate) function_urls: urls::FunctionUrls,
     /// `<base>/api/<app>/auth/status`.
     pub(crate) status_url: Url,
     /// `<base>/api/auth/me`.
@@ -207,7 +207,7 @@ impl Client {
         function: &RemoteFunction<'_>,
         body: &B,
         options: &CallOptions,
-    ) -> Result<(Url, bytes::Bytes, crate::options::Effective)>
+    ) -> Result<(Arc<Url>, bytes::Bytes, crate::options::Effective)>
     where
         B: Serialize + ?Sized,
     {
@@ -216,11 +216,7 @@ impl Client {
         }
         let options = options.effective()?;
         let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(Error::Encode)?);
-        let mut url = self.inner.fn_base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.push(function.name());
-        }
-        Ok((url, body, options))
+        Ok((self.inner.function_urls.get(function.name()), body, options))
     }
 
     /// Asks the API whether a user is signed in and has granted `permissions`
@@ -372,6 +368,10 @@ impl fmt::Debug for Client {
             .finish_non_exhaustive()
     }
 }
+
+mod urls;
+
+pub(crate) use urls::FunctionUrls;
 
 #[cfg(test)]
 mod tests;

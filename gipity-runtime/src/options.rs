@@ -162,12 +162,17 @@ pub(crate) struct Effective {
 /// A request id for a call that was given none: 32 hexadecimal digits, random enough that two
 /// calls, of this process or another, do not share one.
 pub(crate) fn generated_request_id() -> HeaderValue {
-    let id = format!(
-        "{:016x}{:016x}",
-        crate::platform::random_u64(),
-        crate::platform::random_u64()
-    );
-    HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("0"))
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut id = [0_u8; 32];
+    for (half, value) in id
+        .chunks_exact_mut(16)
+        .zip([crate::platform::random_u64(), crate::platform::random_u64()])
+    {
+        for (index, digit) in half.iter_mut().enumerate() {
+            *digit = DIGITS[((value >> (60 - 4 * index)) & 0xf) as usize];
+        }
+    }
+    HeaderValue::from_bytes(&id).unwrap_or(HeaderValue::from_static("0"))
 }
 
 fn request_id_header(id: &str) -> Result<HeaderValue> {

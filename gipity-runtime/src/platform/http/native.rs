@@ -174,14 +174,19 @@ fn start(
     session: Option<&SessionStore>,
 ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + use<> {
     let mut request = reqwest::Request::new(outgoing.method.clone(), outgoing.url.clone());
-    *request.timeout_mut() = outgoing.limit;
+    // Only when there is one: reqwest keeps it in the request's extensions, a map allocated on
+    // first use.
+    if outgoing.limit.is_some() {
+        *request.timeout_mut() = outgoing.limit;
+    }
     if let Some(body) = outgoing.body {
         *request.body_mut() = Some(body.clone().into());
     }
     *request.headers_mut() = outgoing.headers;
     if let Some(jar) = session
         && let Some(cookies) = jar.cookie_header(request.url())
-        && let Ok(mut cookies) = HeaderValue::from_str(&cookies)
+        // The header's bytes are taken as they are (`from_str` would copy them).
+        && let Ok(mut cookies) = HeaderValue::from_maybe_shared(bytes::Bytes::from(cookies))
     {
         cookies.set_sensitive(true);
         request.headers_mut().insert(COOKIE, cookies);

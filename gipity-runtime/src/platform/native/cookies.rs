@@ -72,31 +72,51 @@ impl Cookies {
         }
     }
 
-    /// The `Cookie` header value for a request to `url`: `a=1; b=2`, longer paths first.
+    /// The `Cookie` header value for a request to `url`: `a=1; b=2`, longer paths first, in
+    /// one allocation of exactly its length (a header value takes it without a copy).
     pub(crate) fn header(&self, url: &Url, now: SystemTime) -> Option<String> {
-        let host = url.host_str()?.to_ascii_lowercase();
+        // The URL parser lowercases a domain host already.
+        let host = url.host_str()?;
         let is_ip = url
             .host()
             .is_some_and(|host| !matches!(host, url::Host::Domain(_)));
-        let mut matching: Vec<&Cookie> = self
-            .cookies
-            .iter()
-            .filter(|cookie| cookie.expires.is_none_or(|expires| expires > now))
-            .filter(|cookie| !cookie.secure || url.scheme() == "https")
-            .filter(|cookie| domain_matches(&host, is_ip, cookie))
-            .filter(|cookie| path_matches(url.path(), &cookie.path))
-            .collect();
-        if matching.is_empty() {
-            return None;
-        }
+        let https = url.scheme() == "https";
+        let path = url.path();
+        let mut matching = self.cookies.iter().filter(|cookie| {
+            cookie.expires.is_none_or(|expires| expires > now)
+                && (!cookie.secure || https)
+                && domain_matches(host, is_ip, cookie)
+                && path_matches(path, &cookie.path)
+        });
+        let first = matching.next()?;
+        let Some(second) = matching.next() else {
+            // One cookie, the usual session: no list to sort.
+            return Some(join(&[first]));
+        };
+        let mut all: Vec<&Cookie> = [first, second].into_iter().chain(matching).collect();
         // Stable: equal paths keep the order they were set in.
-        matching.sort_by_key(|cookie| std::cmp::Reverse(cookie.path.len()));
-        let pairs: Vec<String> = matching
-            .iter()
-            .map(|cookie| format!("{}={}", cookie.name, cookie.value.expose()))
-            .collect();
-        Some(pairs.join("; "))
+        all.sort_by_key(|cookie| std::cmp::Reverse(cookie.path.len()));
+        Some(join(&all))
     }
+}
+
+/// `a=1; b=2`, allocated once at its exact length.
+fn join(cookies: &[&Cookie]) -> String {
+    let length = cookies
+        .iter()
+        .map(|cookie| cookie.name.len() + 1 + cookie.value.expose().len())
+        .sum::<usize>()
+        + 2 * (cookies.len() - 1);
+    let mut header = String::with_capacity(length);
+    for (index, cookie) in cookies.iter().enumerate() {
+        if index > 0 {
+            header.push_str("; ");
+        }
+        header.push_str(&cookie.name);
+        header.push('=');
+        header.push_str(cookie.value.expose());
+    }
+    header
 }
 
 /// The cookie of `set_cookie` from `url` (whose host is `host`), if it is one to keep.
