@@ -15,6 +15,7 @@ mod alloc;
 mod calls;
 mod compile;
 mod cpu;
+mod instructions;
 mod project;
 mod server;
 mod stream;
@@ -77,6 +78,8 @@ struct Args {
     stream_only: bool,
     /// `--project-only`: the offline twin's start-up and warm calls alone.
     project_only: bool,
+    /// `--instructions-only`: the callgrind counts alone.
+    instructions_only: bool,
     /// Worker threads of the callers' runtime; 0 for a single-threaded runtime (the default:
     /// one core for the callers, one for the server).
     client_threads: usize,
@@ -96,6 +99,7 @@ fn parse_args() -> Result<Args, String> {
         compile_only: false,
         stream_only: false,
         project_only: false,
+        instructions_only: false,
         client_threads: 0,
         profile: None,
         compile: true,
@@ -110,6 +114,7 @@ fn parse_args() -> Result<Args, String> {
             "--compile-only" => args.compile_only = true,
             "--stream-only" => args.stream_only = true,
             "--project-only" => args.project_only = true,
+            "--instructions-only" => args.instructions_only = true,
             "--client-threads" => {
                 args.client_threads = given
                     .next()
@@ -179,6 +184,13 @@ fn run(args: &Args) -> Result<(), String> {
         println!("{caller:?}: {rate:.0} calls/s with {concurrency} callers");
         return Ok(());
     }
+    if args.instructions_only {
+        let counted = instructions::run(&args.out.join("callgrind"))?;
+        let mut rows = Vec::new();
+        instruction_rows(&mut rows, &counted);
+        print_table(&rows);
+        return Ok(());
+    }
     if args.compile_only {
         let compile = compile::run(&args.out, &workspace_root(), COMPILE_ROUNDS)?;
         let mut rows = Vec::new();
@@ -220,8 +232,20 @@ fn run(args: &Args) -> Result<(), String> {
             .map_err(|e| println!("project: not measured: {e}"))
             .ok()
     };
+    // Instruction counts need valgrind; without it their keys are null.
+    let counted = if args.smoke {
+        None
+    } else if instructions::available() {
+        Some(instructions::run(&args.out.join("callgrind"))?)
+    } else {
+        println!("instructions: not measured: valgrind is not installed");
+        None
+    };
     let wasm = wasm_sizes(&args.wasm_sizes);
     let mut rows = rows(&report, compile.as_ref(), &wasm);
+    if let Some(counted) = &counted {
+        instruction_rows(&mut rows, counted);
+    }
     stream_rows(&mut rows, &streamed);
     if let Some(project) = &project {
         project_rows(&mut rows, project);
@@ -241,6 +265,7 @@ fn run(args: &Args) -> Result<(), String> {
             compile.as_ref(),
             &wasm,
             project.as_ref(),
+            counted.as_deref(),
         );
         let details = details(&plan, &report, compile.as_ref(), &rows, &summary);
         write_json(&args.out.join("summary.json"), &summary)?;
@@ -308,6 +333,32 @@ fn wasm_sizes(path: &Path) -> Option<(Value, Value)> {
             .cloned()
             .unwrap_or(Value::Null),
     ))
+}
+
+/// The rows of the instruction counts.
+fn instruction_rows(rows: &mut Vec<Row>, counted: &[instructions::PerCall]) {
+    for per_call in counted {
+        let concurrency = per_call.concurrency;
+        for (who, value) in [("stub", per_call.stub), ("baseline", per_call.baseline)] {
+            rows.push(Row {
+                metric: format!("{who} instructions/call, {concurrency} caller(s)"),
+                samples: vec![value],
+                target: None,
+                summary_key: None,
+            });
+        }
+        let key = if concurrency == 1 {
+            "instructions_ratio_c1"
+        } else {
+            "instructions_ratio_c64"
+        };
+        rows.push(Row {
+            metric: key.to_owned(),
+            samples: vec![per_call.ratio()],
+            target: Some(Target::AtMost(1.01)),
+            summary_key: Some(key),
+        });
+    }
 }
 
 /// One line of the table: samples, and the target when there is one.
@@ -635,7 +686,13 @@ fn summary(
     compile: Option<&compile::Report>,
     wasm: &Option<(Value, Value)>,
     project: Option<&project::Report>,
+    counted: Option<&[instructions::PerCall]>,
 ) -> Value {
+    let per_call = |concurrency: usize, pick: fn(&instructions::PerCall) -> f64| {
+        counted
+            .and_then(|counted| counted.iter().find(|c| c.concurrency == concurrency))
+            .map_or(Value::Null, |c| json!(pick(c)))
+    };
     let twin = |pick: fn(&project::Report) -> Option<f64>| {
         project
             .and_then(pick)
@@ -651,6 +708,12 @@ fn summary(
     json!({
         "throughput_ratio_c1": ratio(0),
         "throughput_ratio_c64": ratio(1),
+        "instructions_ratio_c1": per_call(1, instructions::PerCall::ratio),
+        "instructions_ratio_c64": per_call(throughput::WIDE, instructions::PerCall::ratio),
+        "instructions_per_call_stub_c1": per_call(1, |c| c.stub),
+        "instructions_per_call_baseline_c1": per_call(1, |c| c.baseline),
+        "instructions_per_call_stub_c64": per_call(throughput::WIDE, |c| c.stub),
+        "instructions_per_call_baseline_c64": per_call(throughput::WIDE, |c| c.baseline),
         "token_mints_1000_cold": report.cold_mints(),
         "requests_per_call_warm": report.requests_per_call(),
         "compile_ratio_200": compile_ratio(Flavor::Hand),
