@@ -4,8 +4,8 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{BitOr, BitOrAssign};
 
+use crate::Url;
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 use crate::platform::{self, BoxFuture, CookieJar, MaybeSend, MaybeSendSync, SessionStore};
 
@@ -342,16 +342,13 @@ where
 pub(crate) fn with_param(url: &Url, name: &str, value: &str) -> Url {
     let mut query = String::with_capacity(url.query().map_or(0, str::len) + name.len() + 16);
     for pair in url.query().unwrap_or("").split('&') {
-        let key = url::form_urlencoded::parse(pair.as_bytes())
-            .next()
-            .map(|(key, _)| key);
-        if pair.is_empty() || key.as_deref() == Some(name) {
+        if pair.is_empty() || crate::form::key_is(pair, name) {
             continue;
         }
         query.push_str(pair);
         query.push('&');
     }
-    url::form_urlencoded::Serializer::for_suffix(&mut query, 0).append_pair(name, value);
+    crate::form::append_pair(&mut query, name, value);
     let mut url = url.clone();
     url.set_query(Some(&query));
     url

@@ -1,7 +1,7 @@
 //! Where challenges lead: how a client builds a login or consent [`Challenge`] from what the API
 //! sent (or from its base URL), and the redirect URL back to a validated return URL.
 
-use url::Url;
+use crate::Url;
 
 use crate::auth::{Challenge, ChallengeKind, Permissions, with_param};
 use crate::error::{Error, Result, Setting};

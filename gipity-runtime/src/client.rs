@@ -4,11 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Url;
 use http::header::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
-use url::Url;
 
 use crate::auth::{AuthStatus, ChallengeKind, Permissions, User};
 use crate::credentials::{Attach, Identity};

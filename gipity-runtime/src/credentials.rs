@@ -7,9 +7,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Url;
 use http::header::{HeaderName, HeaderValue};
 use serde::Serialize;
-use url::Url;
 
 use crate::auth::Auth;
 use crate::error::{CredentialKind, Error, Result, Setting};

@@ -24,10 +24,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::Url;
 use http::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use url::Url;
 
 use crate::auth::Permissions;
 use crate::client::Client;

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use crate::Url;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use url::Url;
 
 use crate::error::{Error, Result};
 use crate::platform::http::{self as platform_http, HttpClient};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use url::Url;
+use crate::Url;
 
 /// How many function URLs a client keeps: far more than an app declares. Past it (names made
 /// up at run time), a URL is built for its call and not kept.

@@ -6,6 +6,9 @@
 //! reports [`AuthOutcome::Blocked`] at once, the call fails with the challenge, and the app
 //! resumes it from a click with [`Challenge::open_popup`]. [`RedirectHandler`] navigates the
 //! page to the login page instead, with a validated `return` URL.
+//!
+//! In the browser, [`Url`](crate::Url) is the crate's own type over the browser's URL parser;
+//! the types its methods return are here.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -19,6 +22,8 @@ use crate::auth::{AuthHandler, AuthOutcome, Challenge};
 use crate::error::Setting;
 use crate::error::{Error, Result};
 use crate::platform::{self, BoxFuture};
+
+pub use super::web_url::{Origin, ParseError, PathSegmentsMut, QueryPairsMut};
 
 /// The window name the popup flow uses.
 pub const POPUP_NAME: &str = "gipity_auth";

@@ -44,6 +44,14 @@ pub(crate) use wasm::*;
 #[cfg_attr(docsrs, doc(cfg(target_arch = "wasm32")))]
 pub mod browser;
 
+/// URLs over the browser's own parser.
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod web_url;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use url::Host;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use web_url::Host;
+
 /// The HTTP side of each platform.
 pub(crate) mod http;
 

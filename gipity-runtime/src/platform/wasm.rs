@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use url::Url;
+use crate::Url;
 use wasm_bindgen::JsCast as _;
 
 /// `Send` on native targets; implemented for every type on `wasm32`.

@@ -1,6 +1,7 @@
 //! URLs: the return URL, the API base URL, and the login/consent URLs a server sends.
 
-use url::{Host, Url};
+use crate::Url;
+use crate::platform::Host;
 
 use super::{Invalid, invalid, invalid_owned, quoted};
 

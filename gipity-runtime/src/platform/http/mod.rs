@@ -13,9 +13,9 @@
 
 use std::time::Duration;
 
+use crate::Url;
 use bytes::Bytes;
 use http::HeaderMap;
-use url::Url;
 
 use crate::rate_limit::RateLimit;
 

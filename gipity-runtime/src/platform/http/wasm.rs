@@ -4,8 +4,8 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::Url;
 use bytes::Bytes;
-use url::Url;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
