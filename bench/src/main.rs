@@ -242,7 +242,7 @@ fn run(args: &Args) -> Result<(), String> {
         None
     };
     let wasm = wasm_sizes(&args.wasm_sizes);
-    let mut rows = rows(&report, compile.as_ref(), &wasm);
+    let mut rows = rows(&report, compile.as_ref(), wasm.as_ref());
     if let Some(counted) = &counted {
         instruction_rows(&mut rows, counted);
     }
@@ -263,7 +263,7 @@ fn run(args: &Args) -> Result<(), String> {
             &report,
             &streamed,
             compile.as_ref(),
-            &wasm,
+            wasm.as_ref(),
             project.as_ref(),
             counted.as_deref(),
         );
@@ -319,20 +319,19 @@ fn workspace_root() -> PathBuf {
         .map_or(manifest.clone(), Path::to_path_buf)
 }
 
-/// `wasm_bytes_example` and `wasm_bytes_bare_reqwest` from the browser example's sizes file.
-fn wasm_sizes(path: &Path) -> Option<(Value, Value)> {
+/// The keys of the browser pages' sizes file (`cargo xtask browser` or `cargo xtask bench`
+/// writes it), with their targets.
+const WASM_KEYS: [(&str, Option<Target>); 4] = [
+    ("wasm_bytes_example", None),
+    ("wasm_bytes_bare_reqwest", None),
+    ("wasm_bytes_min", None),
+    ("wasm_ratio_min", Some(Target::AtMost(1.10))),
+];
+
+/// The browser pages' sizes file, if there is one.
+fn wasm_sizes(path: &Path) -> Option<Value> {
     let text = std::fs::read_to_string(path).ok()?;
-    let sizes: Value = serde_json::from_str(&text).ok()?;
-    Some((
-        sizes
-            .get("wasm_bytes_example")
-            .cloned()
-            .unwrap_or(Value::Null),
-        sizes
-            .get("wasm_bytes_bare_reqwest")
-            .cloned()
-            .unwrap_or(Value::Null),
-    ))
+    serde_json::from_str(&text).ok()
 }
 
 /// The rows of the instruction counts.
@@ -401,7 +400,7 @@ impl Target {
 fn rows(
     report: &throughput::Report,
     compile: Option<&compile::Report>,
-    wasm: &Option<(Value, Value)>,
+    wasm: Option<&Value>,
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     let row = |metric: String, samples: Vec<f64>, target, summary_key| Row {
@@ -463,14 +462,9 @@ fn rows(
     if let Some(compile) = compile {
         compile_rows(&mut rows, compile);
     }
-    if let Some((example, bare)) = wasm {
-        for (name, value) in [
-            ("wasm_bytes_example", example),
-            ("wasm_bytes_bare_reqwest", bare),
-        ] {
-            if let Some(value) = value.as_f64() {
-                rows.push(row(name.to_owned(), vec![value], None, Some(name)));
-            }
+    for (name, target) in WASM_KEYS {
+        if let Some(value) = wasm.and_then(|sizes| sizes.get(name)?.as_f64()) {
+            rows.push(row(name.to_owned(), vec![value], target, Some(name)));
         }
     }
     rows
@@ -684,7 +678,7 @@ fn summary(
     report: &throughput::Report,
     streamed: &stream::Report,
     compile: Option<&compile::Report>,
-    wasm: &Option<(Value, Value)>,
+    wasm: Option<&Value>,
     project: Option<&project::Report>,
     counted: Option<&[instructions::PerCall]>,
 ) -> Value {
@@ -704,8 +698,7 @@ fn summary(
             median(&compile_ratios(compile, other))
         })
     };
-    let (example, bare) = wasm.clone().unwrap_or((Value::Null, Value::Null));
-    json!({
+    let mut summary = json!({
         "throughput_ratio_c1": ratio(0),
         "throughput_ratio_c64": ratio(1),
         "instructions_ratio_c1": per_call(1, instructions::PerCall::ratio),
@@ -721,8 +714,6 @@ fn summary(
         "compile_manifest_ratio_200": compile.map_or(Value::Null, |compile| {
             median(&compile_ratios_of(compile, Flavor::Manifest, Flavor::Gipity))
         }),
-        "wasm_bytes_example": example,
-        "wasm_bytes_bare_reqwest": bare,
         "stream_cpu_ratio": median(&streamed.ratio),
         "stream_peak_heap_bytes_1k": streamed.peak(1_000),
         "stream_peak_heap_bytes_10k": streamed.peak(10_000),
@@ -732,7 +723,14 @@ fn summary(
         "project_startup_ms": twin(|p| project::quantile(&p.startups_ms, 0.5)),
         "project_call_p50_ms": twin(|p| project::quantile(&p.calls_ms, 0.5)),
         "project_call_p99_ms": twin(|p| project::quantile(&p.calls_ms, 0.99)),
-    })
+    });
+    for (key, _) in WASM_KEYS {
+        summary[key] = wasm
+            .and_then(|sizes| sizes.get(key))
+            .cloned()
+            .unwrap_or(Value::Null);
+    }
+    summary
 }
 
 /// Everything measured, with the machine, for BENCHMARKS.md.

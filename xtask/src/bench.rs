@@ -11,9 +11,9 @@ use crate::{cargo, run as step, target_dir};
 /// `cargo xtask bench [--no-browser] [gipity-bench arguments]`: every benchmark, in release
 /// mode; writes `target/bench/summary.json` (and `details.json`) and prints the table.
 ///
-/// The wasm sizes come from `target/browser-example/sizes.json`, which `cargo xtask browser`
-/// writes. When it is missing, the browser task runs first, unless `--no-browser` is given;
-/// the sizes are `null` in the summary if the file still does not exist.
+/// The wasm sizes come from `target/browser-example/sizes.json`: the browser pages are built
+/// first (each alone, for size; no browser runs), unless `--no-browser` is given, in which
+/// case an existing file is used and the sizes are `null` without one.
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut forwarded: Vec<&str> = Vec::new();
     let mut browser = true;
@@ -24,14 +24,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let sizes = sizes_file();
-    if !sizes.exists() && browser {
-        println!(
-            "{} is missing: running `cargo xtask browser` to build the browser example",
-            sizes.display()
-        );
-        if let Err(error) = super::browser() {
-            println!("the browser task failed ({error}); the wasm sizes will be null");
-        }
+    if browser {
+        crate::install::wasm_target()?;
+        crate::install::wasm_bindgen_cli()?;
+        crate::browser::build_examples()?;
     }
     let out = target_dir().join("bench");
     let out = out.to_string_lossy();

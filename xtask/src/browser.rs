@@ -107,8 +107,9 @@ pub fn example() -> Result<(), String> {
     Ok(())
 }
 
-/// The two crates: (package, library file stem, page, where in the site).
-const EXAMPLES: [(&str, &str, &str, &str); 2] = [
+/// The pages: (package, library file stem, page, where in the site). The last two make the
+/// same one call, through one generated stub and by hand with reqwest: the size of a binding.
+const EXAMPLES: [(&str, &str, &str, &str); 3] = [
     (
         "gipity-browser-example",
         "gipity_browser_example",
@@ -121,26 +122,34 @@ const EXAMPLES: [(&str, &str, &str, &str); 2] = [
         "examples/browser-bare-reqwest/index.html",
         "bare",
     ),
+    (
+        "gipity-browser-min",
+        "gipity_browser_min",
+        "examples/browser-min/index.html",
+        "min",
+    ),
 ];
 
-/// Builds both crates for wasm32 with `[profile.wasm-release]`, runs wasm-bindgen, lays out
-/// the site (`index.html` + `pkg/` for the example, `bare/` for the baseline) and records the
-/// `_bg.wasm` sizes in `sizes.json`. Returns the site directory.
+/// Builds the pages for wasm32 with `[profile.wasm-release]`, each in a cargo invocation of
+/// its own (one invocation would unify their dependencies' features, and a page of bare
+/// reqwest would not be what its user gets), runs wasm-bindgen, lays out the site
+/// (`index.html` + `pkg/` for the example, `bare/` and `min/` for the other two) and records
+/// the `_bg.wasm` sizes in `sizes.json`. Returns the site directory.
 pub fn build_examples() -> Result<PathBuf, String> {
-    let mut args = vec![
-        "build",
-        "--profile",
-        "wasm-release",
-        "--target",
-        "wasm32-unknown-unknown",
-    ];
     for (package, ..) in EXAMPLES {
-        args.extend(["-p", package]);
+        run(
+            &format!("build {package} alone (wasm32, wasm-release)"),
+            cargo(&[
+                "build",
+                "--profile",
+                "wasm-release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                package,
+            ]),
+        )?;
     }
-    run(
-        "build the browser examples (wasm32, wasm-release)",
-        cargo(&args),
-    )?;
     let wasm_dir = target_dir()
         .join("wasm32-unknown-unknown")
         .join("wasm-release");
@@ -174,19 +183,25 @@ pub fn build_examples() -> Result<PathBuf, String> {
             .len();
         sizes.push(bytes);
     }
-    let [example, bare] = sizes[..] else {
-        return Err("expected two wasm files".to_owned());
+    let [example, bare, min] = sizes[..] else {
+        return Err("expected three wasm files".to_owned());
     };
-    let record = json!({ "wasm_bytes_example": example, "wasm_bytes_bare_reqwest": bare });
+    let record = json!({
+        "wasm_bytes_example": example,
+        "wasm_bytes_bare_reqwest": bare,
+        "wasm_bytes_min": min,
+        "wasm_ratio_min": min as f64 / bare as f64,
+    });
     let path = example_dir().join("sizes.json");
     fs::write(&path, format!("{record:#}\n"))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!(
         "wasm sizes (opt-level z, LTO, after wasm-bindgen; no wasm-opt pass: binaryen is not \
          installable here):\n  gipity-browser-example      {example:>8} bytes\n  \
+         gipity-browser-min          {min:>8} bytes (one stub: the public `add`)\n  \
          gipity-browser-bare-reqwest {bare:>8} bytes (the same `add` call by hand)\n  \
-         difference                  {:>8} bytes",
-        example.saturating_sub(bare)
+         one binding over bare reqwest: {:.3}",
+        min as f64 / bare as f64
     );
     Ok(site)
 }
@@ -266,6 +281,7 @@ fn example_e2e(site: &Path) -> Result<(), String> {
     step("redirect sign-in", &redirect_flow)?;
     step("streamed chat under user_pays", &chat_flow)?;
     step("bare reqwest page", &bare_flow)?;
+    step("one-binding page", &min_flow)?;
     browser.quit()?;
     Ok(())
 }
@@ -488,6 +504,12 @@ fn chat_flow(browser: &Session) -> Result<(), String> {
     }
     println!("  chat: {status}");
     Ok(())
+}
+
+/// The one-binding page makes the call through its stub.
+fn min_flow(browser: &Session) -> Result<(), String> {
+    browser.navigate(&format!("{SITE}/min/"))?;
+    wait_text(browser, "#sum", "2 + 3 = 5")
 }
 
 /// The baseline's page makes the same call by hand.
