@@ -37,7 +37,7 @@ pub(crate) fn run_function(args: TokenStream, item: TokenStream) -> TokenStream 
     match cx.check() {
         Ok(()) => {
             let mut tokens = expand_free(&model);
-            tokens.extend(tracking);
+            tokens.extend(manifest::once(tracking));
             tokens
         }
         Err(errors) => fallback::function(&errors, stub, &krate),
@@ -67,7 +67,7 @@ pub(crate) fn run_functions(args: TokenStream, item: TokenStream) -> TokenStream
     match cx.check() {
         Ok(()) => {
             let mut tokens = expand_trait(&api);
-            tokens.extend(tracking);
+            tokens.extend(manifest::once(tracking));
             tokens
         }
         Err(errors) => fallback::api_trait(&errors, item, &krate),
@@ -360,11 +360,11 @@ fn expand_descriptor(function: &Function) -> TokenStream {
             ty = &reference.elem;
         }
         let assert = respan(quote!(#private::assert_arg), located(ty.span()));
-        quote_spanned!(ty.span()=> #assert::<#ty>();)
+        quote_spanned!(ty.span()=> const { #assert::<#ty>() };)
     });
     let data = &function.data;
     let assert = respan(quote!(#private::assert_return), located(data.span()));
-    let return_assert = quote_spanned!(data.span()=> #assert::<#data>(););
+    let return_assert = quote_spanned!(data.span()=> const { #assert::<#data>() };);
     quote! {
         static #function_static: #private::RemoteFunction<'static> =
             #private::RemoteFunction::new(#remote) #auth #permissions #timeout #soft_errors #resend;

@@ -13,7 +13,7 @@
 //! The generated code names the manifest with `include_bytes!` and reads `GIPITY_MANIFEST`
 //! with `option_env!`, so that cargo re-runs the check when either changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -326,6 +326,26 @@ impl Loaded {
                 let _ = ::core::option_env!(#ENV);
             };
         }
+    }
+}
+
+/// `tracking` the first time this compilation asks for it, else nothing. rustc runs every
+/// invocation of the macro for a crate in one process, and one copy of the items tracks the
+/// files and the variable for the whole crate: the other 199 stubs of a 200-stub crate need
+/// not make the compiler evaluate 199 more. (A process that serves several crates, as
+/// rust-analyzer's macro server does, tracks nothing for cargo; it gets the items once.)
+pub(crate) fn once(tracking: TokenStream) -> TokenStream {
+    static EMITTED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let key = format!(
+        "{}\0{}\0{tracking}",
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default(),
+        std::env::var("CARGO_CRATE_NAME").unwrap_or_default(),
+    );
+    let mut emitted = EMITTED.lock().unwrap_or_else(PoisonError::into_inner);
+    if emitted.get_or_insert_with(HashSet::new).insert(key) {
+        tracking
+    } else {
+        TokenStream::new()
     }
 }
 
