@@ -111,7 +111,24 @@ fn count(
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    // `--separate-threads=yes` appends `-<thread>`; the main thread is `-01`.
+    // `--separate-threads=yes` appends `-<thread>`; the main thread is `-01`. The run has two
+    // threads, the callers' and the server's: a third (a blocking pool, a resolver) would do
+    // caller work that the main thread's count misses.
+    let threads = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .flatten()
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.starts_with(&format!("{stem}-")))
+        })
+        .count();
+    if threads != 2 {
+        return Err(format!(
+            "{stem}: callgrind saw {threads} threads, not the callers' and the server's"
+        ));
+    }
     let main = dir.join(format!("{stem}-01"));
     let text = std::fs::read_to_string(&main)
         .map_err(|e| format!("cannot read {}: {e}", main.display()))?;

@@ -118,16 +118,9 @@ pub use error::{CredentialKind, Error, Result, Setting, TransportError};
 pub use function::RemoteFunction;
 pub use options::CallOptions;
 pub use platform::public::*;
-#[cfg(target_arch = "wasm32")]
-pub use platform::web_url::Url;
 pub use rate_limit::RateLimit;
 pub use scope::Scope;
 pub use services::DEFAULT_MEDIA_TIMEOUT;
-/// An absolute URL: `url::Url` natively; in the browser (`wasm32`), the crate's own type over
-/// the browser's URL parser, with the same methods for what the crate uses (the types they
-/// return are in the `browser` module).
-#[cfg(not(target_arch = "wasm32"))]
-pub use url::Url;
 
 #[doc(inline)]
 pub use gipity_macros::{function, functions};

@@ -159,8 +159,9 @@ pub(crate) struct Effective {
     pub(crate) request_id: HeaderValue,
 }
 
-/// A request id for a call that was given none: 32 hexadecimal digits, random enough that two
-/// calls, of this process or another, do not share one.
+/// A request id for a call that was given none: 32 hexadecimal digits, two values of
+/// [`random_u64`](crate::platform::random_u64): distinct within the process, unpredictable
+/// from the ids seen before, and unrelated to another process's.
 pub(crate) fn generated_request_id() -> HeaderValue {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut id = [0_u8; 32];

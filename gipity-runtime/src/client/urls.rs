@@ -28,22 +28,23 @@ impl FunctionUrls {
     /// The URL of function `name` (a checked function name).
     pub(crate) fn get(&self, name: &str) -> Arc<Url> {
         // The lock guards plain data and no code runs under it: a poisoned map is whole.
-        if let Some(url) = self
-            .built
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-        {
-            return Arc::clone(url);
-        }
+        let full = {
+            let built = self.built.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(url) = built.get(name) {
+                return Arc::clone(url);
+            }
+            built.len() >= MAX_KEPT
+        };
         let mut url = self.base.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.push(name);
         }
         let url = Arc::new(url);
-        let mut built = self.built.write().unwrap_or_else(PoisonError::into_inner);
-        if built.len() < MAX_KEPT {
-            built.insert(name.into(), Arc::clone(&url));
+        if !full {
+            let mut built = self.built.write().unwrap_or_else(PoisonError::into_inner);
+            if built.len() < MAX_KEPT {
+                built.insert(name.into(), Arc::clone(&url));
+            }
         }
         url
     }

@@ -23,30 +23,17 @@ impl<T: Send + Sync + ?Sized> MaybeSendSync for T {}
 /// A boxed future that is `Send` on native targets.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// 64 random bits (not for keys: ids): a SplitMix64 sequence from a seed drawn once per
-/// process (a fresh `RandomState`'s keys, which come from the OS, and the time). Distinct
-/// within the process (the mix is a bijection of the step), unrelated across processes, and a
-/// few instructions each.
+/// 64 random bits (not for keys: ids): a counter hashed with SipHash under keys drawn once per
+/// process from the OS (a `RandomState`). A value does not give away the next one (the keys
+/// are secret), values of other processes are unrelated, and each costs one short hash.
 pub(crate) fn random_u64() -> u64 {
-    use std::hash::{BuildHasher as _, Hasher as _};
+    use std::hash::BuildHasher as _;
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
-    const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
-    static SEED: OnceLock<u64> = OnceLock::new();
-    static STEP: AtomicU64 = AtomicU64::new(1);
-    let seed = *SEED.get_or_init(|| {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
-        hasher.write_u128(now.as_nanos());
-        hasher.finish()
-    });
-    let step = STEP.fetch_add(1, Ordering::Relaxed);
-    let mut z = seed.wrapping_add(step.wrapping_mul(GOLDEN));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    static KEYS: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    static STEP: AtomicU64 = AtomicU64::new(0);
+    KEYS.get_or_init(std::collections::hash_map::RandomState::new)
+        .hash_one(STEP.fetch_add(1, Ordering::Relaxed))
 }
 
 /// `future`, or `None` if `limit` passes first.

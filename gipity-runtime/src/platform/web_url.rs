@@ -353,23 +353,27 @@ impl PathSegmentsMut<'_> {
 
     /// Appends `segment`, percent-encoded (a `/` or `%` in it too); `.` and `..` are skipped.
     pub fn push(&mut self, segment: &str) -> &mut Self {
+        // The URL parser drops tabs and newlines before it looks for dot segments.
+        let stripped;
+        let segment = if segment.contains(['\t', '\n', '\r']) {
+            stripped = segment.replace(['\t', '\n', '\r'], "");
+            stripped.as_str()
+        } else {
+            segment
+        };
         if matches!(segment, "." | "..") {
             return self;
         }
         if self.path != "/" {
             self.path.push('/');
         }
-        // The path-segment set of special URLs: the path set, `/`, `%` and `\`. Tabs and
-        // newlines are dropped, as the URL parser drops them.
+        // The path-segment set of special URLs: the path set, `/`, `%` and `\`.
         for &byte in segment.as_bytes() {
             let keep = byte.is_ascii_graphic()
                 && !matches!(
                     byte,
                     b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' | b'/' | b'%' | b'\\'
                 );
-            if matches!(byte, b'\t' | b'\n' | b'\r') {
-                continue;
-            }
             if keep {
                 self.path.push(char::from(byte));
             } else {

@@ -12,7 +12,7 @@ pub(crate) struct Form {
 }
 
 impl Form {
-    /// An empty form whose boundary (128 random bits) occurs in none of `contents`: every
+    /// An empty form whose boundary (two random 64-bit values) occurs in none of `contents`: every
     /// value and file the form will hold.
     pub(crate) fn new(contents: &[&[u8]]) -> Self {
         Self::with_random(contents, crate::platform::random_u64)
