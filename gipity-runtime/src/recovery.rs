@@ -228,8 +228,9 @@ impl Recovery {
                 .await?;
             let limit = deadline.limit(exchange.request.timeout);
             let reply = if exchange.stream {
-                match transport
-                    .open(&exchange.request, credential.headers(), limit)
+                // Boxed: a stream's exchange is three times the size of a send's, and every
+                // call's future would carry it.
+                match Box::pin(transport.open(&exchange.request, credential.headers(), limit))
                     .await?
                 {
                     Sent::Stream(body) => return Ok(Sent::Stream(body)),
