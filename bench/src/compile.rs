@@ -60,7 +60,19 @@ pub struct CrateTimes {
     pub cold: Option<f64>,
     /// Whether `cold` was measured by this run.
     pub cold_this_run: bool,
+    /// Rebuilds after a touch with incremental compilation off (`gipity` and `hand` only).
+    pub full_rebuilds: Vec<f64>,
+    /// rustc's `expand_crate` pass (every macro of the crate expanded), in seconds, one per
+    /// run of `-Z time-passes` (`gipity` and `hand` only; empty where rustc refused the flag).
+    pub expansions: Vec<f64>,
 }
+
+/// The crates whose non-incremental rebuilds and macro expansion are measured too.
+pub const EXPANDED: [Flavor; 2] = [Flavor::Gipity, Flavor::Hand];
+
+/// Rounds of non-incremental rebuilds, and of `-Z time-passes` runs.
+const FULL_ROUNDS: usize = 5;
+const EXPANSION_ROUNDS: usize = 3;
 
 /// The measurements of all four crates, indexed like [`Flavor::ALL`].
 #[derive(Debug, Clone, Default)]
@@ -129,15 +141,92 @@ pub fn run(out: &Path, workspace: &Path, rounds: usize) -> Result<Report, String
             report.crates[index].rebuilds.push(elapsed);
         }
     }
+    for round in 0..FULL_ROUNDS {
+        for offset in 0..EXPANDED.len() {
+            let flavor = EXPANDED[(round + offset) % EXPANDED.len()];
+            let dir = root.join(flavor.name());
+            touch(&dir.join("src").join("functions.rs"))?;
+            let elapsed = build_with(&dir, &["build", "--quiet"], &[("CARGO_INCREMENTAL", "0")])?
+                .0
+                .as_secs_f64();
+            println!(
+                "compile: non-incremental round {}: {}: {elapsed:.2} s",
+                round + 1,
+                flavor.name()
+            );
+            report.crates[index_of(flavor)].full_rebuilds.push(elapsed);
+        }
+    }
+    for round in 0..EXPANSION_ROUNDS {
+        for flavor in EXPANDED {
+            let dir = root.join(flavor.name());
+            touch(&dir.join("src").join("functions.rs"))?;
+            let stderr = build_with(
+                &dir,
+                &["rustc", "--quiet", "--lib", "--", "-Z", "time-passes"],
+                // `-Z` flags are for nightly compilers; this lets the stable one take this
+                // measuring flag, and nothing else is built with it.
+                &[("RUSTC_BOOTSTRAP", "1"), ("CARGO_INCREMENTAL", "0")],
+            )
+            .map(|(_, stderr)| stderr);
+            match stderr.as_deref().map(expand_crate_seconds) {
+                Ok(Some(seconds)) => {
+                    println!(
+                        "compile: expansion round {}: {}: {:.1} ms",
+                        round + 1,
+                        flavor.name(),
+                        seconds * 1e3
+                    );
+                    report.crates[index_of(flavor)].expansions.push(seconds);
+                }
+                Ok(None) => println!("compile: {}: no expand_crate pass reported", flavor.name()),
+                Err(error) => println!("compile: {}: time-passes failed: {error}", flavor.name()),
+            }
+        }
+    }
     Ok(report)
+}
+
+fn index_of(flavor: Flavor) -> usize {
+    Flavor::ALL
+        .iter()
+        .position(|f| *f == flavor)
+        .unwrap_or_default()
+}
+
+/// The seconds of the `expand_crate` line of rustc's `-Z time-passes` output
+/// (`time:   0.161; rss: ...  expand_crate`).
+fn expand_crate_seconds(output: &str) -> Option<f64> {
+    output.lines().find_map(|line| {
+        let line = line.trim();
+        if !line.ends_with(" expand_crate") && !line.ends_with("\texpand_crate") {
+            return None;
+        }
+        line.strip_prefix("time:")?
+            .split(';')
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// `cargo build` (dev profile) in `dir`, with its own target directory.
 fn build(dir: &Path) -> Result<Duration, String> {
+    build_with(dir, &["build", "--quiet"], &[]).map(|(elapsed, _)| elapsed)
+}
+
+/// `cargo <args>` in `dir` with `env`: how long it took, and what it wrote to stderr.
+fn build_with(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<(Duration, String), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let started = Instant::now();
     let output = Command::new(cargo)
-        .args(["build", "--quiet"])
+        .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", dir.join("target"))
         .env_remove("CARGO_BUILD_TARGET")
@@ -147,7 +236,10 @@ fn build(dir: &Path) -> Result<Duration, String> {
         .map_err(|error| format!("could not run cargo: {error}"))?;
     let elapsed = started.elapsed();
     if output.status.success() {
-        Ok(elapsed)
+        Ok((
+            elapsed,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
     } else {
         Err(format!(
             "building {} failed ({}):\n{}",

@@ -602,7 +602,7 @@ fn compile_rows(rows: &mut Vec<Row>, compile: &compile::Report) {
         }
     }
     for (other, key, target) in [
-        (Flavor::Hand, "compile_ratio_200", Target::AtMost(1.2)),
+        (Flavor::Hand, "compile_ratio_200", Target::AtMost(1.15)),
         (
             Flavor::Leptos,
             "compile_ratio_vs_leptos_200",
@@ -619,6 +619,46 @@ fn compile_rows(rows: &mut Vec<Row>, compile: &compile::Report) {
         Some(Target::AtMost(1.1)),
         Some(key),
     ));
+    for flavor in compile::EXPANDED {
+        rows.push(row(
+            format!("non-incremental rebuild s, 200 {} fns", flavor.name()),
+            compile.get(flavor).full_rebuilds.clone(),
+            None,
+            None,
+        ));
+    }
+    let key = "compile_ratio_200_nonincremental";
+    rows.push(row(key.to_owned(), full_ratios(compile), None, Some(key)));
+    for (flavor, key) in [
+        (Flavor::Gipity, "macro_expand_ms_per_stub"),
+        (Flavor::Hand, "macro_expand_ms_per_hand_fn"),
+    ] {
+        let per_function = expand_ms_per_function(compile, flavor);
+        if !per_function.is_empty() {
+            rows.push(row(key.to_owned(), per_function, None, Some(key)));
+        }
+    }
+}
+
+/// rustc's macro expansion of `flavor`'s crate per function, in milliseconds, one per run.
+fn expand_ms_per_function(compile: &compile::Report, flavor: Flavor) -> Vec<f64> {
+    compile
+        .get(flavor)
+        .expansions
+        .iter()
+        .map(|seconds| seconds * 1e3 / compile::FUNCTIONS as f64)
+        .collect()
+}
+
+/// Per-round ratios of the non-incremental rebuilds, gipity over hand.
+fn full_ratios(compile: &compile::Report) -> Vec<f64> {
+    compile
+        .get(Flavor::Gipity)
+        .full_rebuilds
+        .iter()
+        .zip(&compile.get(Flavor::Hand).full_rebuilds)
+        .map(|(ours, theirs)| ours / theirs)
+        .collect()
 }
 
 /// Min, median, max (the median of an even count is the mean of the middle two).
@@ -698,6 +738,11 @@ fn summary(
             median(&compile_ratios(compile, other))
         })
     };
+    let expand_ms = |flavor: Flavor| {
+        compile.map_or(Value::Null, |compile| {
+            median(&expand_ms_per_function(compile, flavor))
+        })
+    };
     let mut summary = json!({
         "throughput_ratio_c1": ratio(0),
         "throughput_ratio_c64": ratio(1),
@@ -714,6 +759,10 @@ fn summary(
         "compile_manifest_ratio_200": compile.map_or(Value::Null, |compile| {
             median(&compile_ratios_of(compile, Flavor::Manifest, Flavor::Gipity))
         }),
+        "compile_ratio_200_nonincremental": compile
+            .map_or(Value::Null, |compile| median(&full_ratios(compile))),
+        "macro_expand_ms_per_stub": expand_ms(Flavor::Gipity),
+        "macro_expand_ms_per_hand_fn": expand_ms(Flavor::Hand),
         "stream_cpu_ratio": median(&streamed.ratio),
         "stream_peak_heap_bytes_1k": streamed.peak(1_000),
         "stream_peak_heap_bytes_10k": streamed.peak(10_000),
