@@ -360,16 +360,19 @@ fn expand_descriptor(function: &Function) -> TokenStream {
             ty = &reference.elem;
         }
         let assert = respan(quote!(#private::assert_arg), located(ty.span()));
-        quote_spanned!(ty.span()=> const { #assert::<#ty>() };)
+        quote_spanned!(ty.span()=> #assert::<#ty>();)
     });
     let data = &function.data;
     let assert = respan(quote!(#private::assert_return), located(data.span()));
-    let return_assert = quote_spanned!(data.span()=> const { #assert::<#data>() };);
+    let return_assert = quote_spanned!(data.span()=> #assert::<#data>(););
     quote! {
         static #function_static: #private::RemoteFunction<'static> =
             #private::RemoteFunction::new(#remote) #auth #permissions #timeout #soft_errors #resend;
-        #(#arg_asserts)*
-        #return_assert
+        // One const block for all of them: evaluated by the compiler, nothing to codegen.
+        const {
+            #(#arg_asserts)*
+            #return_assert
+        };
     }
 }
 
