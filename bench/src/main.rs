@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! gipity-bench [--smoke] [--out DIR] [--no-compile] [--wasm-sizes FILE] [--stream-only]
+//!              [--compile-only] [--project-only] [--instructions-only]
+//!              [--profile stub|baseline CONCURRENCY CALLS] [--client-threads N]
 //! ```
 //!
 //! - full (the default): throughput in alternating rounds, the exact counts, the compile
