@@ -141,6 +141,16 @@ pub fn run(out: &Path, workspace: &Path, rounds: usize) -> Result<Report, String
             report.crates[index].rebuilds.push(elapsed);
         }
     }
+    // Without incremental compilation cargo builds the path dependencies (the runtime and its
+    // macros) as other artifacts: built once here, outside the measured rounds.
+    for flavor in EXPANDED {
+        build_with(
+            &root.join(flavor.name()),
+            &["build", "--quiet"],
+            &[("CARGO_INCREMENTAL", "0")],
+        )?;
+    }
+    let wrapper = bootstrap_wrapper(&root)?;
     for round in 0..FULL_ROUNDS {
         for offset in 0..EXPANDED.len() {
             let flavor = EXPANDED[(round + offset) % EXPANDED.len()];
@@ -164,9 +174,14 @@ pub fn run(out: &Path, workspace: &Path, rounds: usize) -> Result<Report, String
             let stderr = build_with(
                 &dir,
                 &["rustc", "--quiet", "--lib", "--", "-Z", "time-passes"],
-                // `-Z` flags are for nightly compilers; this lets the stable one take this
-                // measuring flag, and nothing else is built with it.
-                &[("RUSTC_BOOTSTRAP", "1"), ("CARGO_INCREMENTAL", "0")],
+                // `-Z` flags are for nightly compilers: the wrapper lets the stable one take
+                // this measuring flag for the crate itself. Set for the whole of cargo,
+                // `RUSTC_BOOTSTRAP` would also change how proc-macro2 builds (its build script
+                // reads it) and so rebuild, differently, the macros being measured.
+                &[
+                    ("RUSTC_WORKSPACE_WRAPPER", wrapper.as_str()),
+                    ("CARGO_INCREMENTAL", "0"),
+                ],
             )
             .map(|(_, stderr)| stderr);
             match stderr.as_deref().map(expand_crate_seconds) {
@@ -185,6 +200,22 @@ pub fn run(out: &Path, workspace: &Path, rounds: usize) -> Result<Report, String
         }
     }
     Ok(report)
+}
+
+/// A `rustc` wrapper that sets `RUSTC_BOOTSTRAP=1` for the one compilation it wraps (cargo
+/// applies a workspace wrapper to the workspace's own crates only).
+fn bootstrap_wrapper(root: &Path) -> Result<String, String> {
+    let path = root.join("rustc-bootstrap.sh");
+    write_if_changed(&path, "#!/bin/sh\nRUSTC_BOOTSTRAP=1 exec \"$@\"\n")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    path.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{} is not UTF-8", path.display()))
 }
 
 fn index_of(flavor: Flavor) -> usize {

@@ -329,7 +329,7 @@ fn expand_method(method: &Function) -> TokenStream {
 // Input:  a checked function
 // Output: static __GIPITY_FUNCTION: RemoteFunction<'static> =
 //             RemoteFunction::new("get-items").auth(Auth::User).timeout(..);
-//         assert_arg::<&str>(); assert_return::<Vec<Item>>();
+//         const { assert_arg::<str>(); assert_return::<Vec<Item>>(); };
 fn expand_descriptor(function: &Function) -> TokenStream {
     let krate = &function.krate;
     let private = quote!(#krate::__private);

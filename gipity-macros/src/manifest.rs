@@ -332,8 +332,10 @@ impl Loaded {
 /// `tracking` the first time this compilation asks for it, else nothing. rustc runs every
 /// invocation of the macro for a crate in one process, and one copy of the items tracks the
 /// files and the variable for the whole crate: the other 199 stubs of a 200-stub crate need
-/// not make the compiler evaluate 199 more. (A process that serves several crates, as
-/// rust-analyzer's macro server does, tracks nothing for cargo; it gets the items once.)
+/// not make the compiler evaluate 199 more. A stub whose `#[cfg]` is false is never expanded,
+/// so it never takes the items away from the others. (A process that serves several crates
+/// and expands one stub many times, as rust-analyzer's macro server does, tracks nothing for
+/// cargo: there the first expansion has the items and later ones do not.)
 pub(crate) fn once(tracking: TokenStream) -> TokenStream {
     static EMITTED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let key = format!(
@@ -527,6 +529,23 @@ mod tests {
         assert!(fetched(&in_checkout));
         assert!(!fetched(&own));
         std::fs::remove_dir_all(&root).expect("cleanup");
+    }
+
+    #[test]
+    fn tracking_items_come_once_per_compilation_and_set_of_files() {
+        let first = quote!(
+            const _: () = {
+                let _ = "tracking-once-test-a";
+            };
+        );
+        assert_eq!(once(first.clone()).to_string(), first.to_string());
+        assert!(once(first).is_empty(), "the same items a second time");
+        let other = quote!(
+            const _: () = {
+                let _ = "tracking-once-test-b";
+            };
+        );
+        assert_eq!(once(other.clone()).to_string(), other.to_string());
     }
 
     #[test]
